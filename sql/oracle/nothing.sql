@@ -1,0 +1,1 @@
+-- Does nothing: what create_owner.sql and run_step.sql run when there is nothing to do.

@@ -1,0 +1,1 @@
+DELETE FROM es_folder WHERE owner_account_id = :account_id

@@ -1,0 +1,1 @@
+DELETE FROM es_community WHERE community_id = :community_id

@@ -1,0 +1,1 @@
+DELETE FROM es_community_node WHERE community_id = :community_id

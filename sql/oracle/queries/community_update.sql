@@ -1,0 +1,1 @@
+UPDATE es_community SET net_protocol = :net_protocol, description = :description WHERE community_id = :community_id

@@ -1,0 +1,1 @@
+SELECT COUNT(*), MAX(change_seq) FROM es_dir_change

@@ -1,0 +1,1 @@
+SELECT COUNT(*) FROM es_dir_object WHERE domain_id = :domain_id

@@ -1,0 +1,3 @@
+SELECT n.node_id, n.guid, n.node_name, n.host_name, n.is_scn, s.node_name, n.node_cost, n.description, n.created_at
+FROM es_node n LEFT JOIN es_node s ON s.node_id = n.sponsor_node_id
+WHERE n.node_name = :node_name

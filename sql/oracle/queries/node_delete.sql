@@ -1,0 +1,1 @@
+DELETE FROM es_node WHERE node_id = :node_id

@@ -1,0 +1,1 @@
+DELETE FROM es_node_domain WHERE domain_id = :domain_id

@@ -1,0 +1,1 @@
+DELETE FROM es_node_domain WHERE node_id = :node_id

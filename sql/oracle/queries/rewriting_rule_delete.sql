@@ -1,0 +1,1 @@
+DELETE FROM es_rewriting_rule WHERE rule_id = :rule_id

@@ -1,0 +1,1 @@
+SELECT MAX(rule_pos) FROM es_rewriting_rule

@@ -1,0 +1,1 @@
+DELETE FROM es_route WHERE route_id = :route_id

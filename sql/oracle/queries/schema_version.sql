@@ -1,0 +1,1 @@
+SELECT MAX(version) FROM es_schema_version

@@ -1,0 +1,1 @@
+SELECT setting_value FROM es_setting WHERE setting_name = :setting_name

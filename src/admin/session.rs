@@ -1,0 +1,298 @@
+//! One IOFCMGR session: a connection held for the session, autocommit on (each statement is
+//! one transaction) or off (statements accumulate until `commit;`, and an error rolls back
+//! everything not committed).
+
+use super::error::AdminError;
+use chrono::Utc;
+
+use super::script::Tokens;
+use crate::directory::{self, Args, Class, Ctx, Entry};
+use crate::process::{self, Instance};
+use crate::store::{schema, system, Conn, Store, TxMode};
+
+/// What a statement produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// `fetch` / `show`: objects to print (possibly none).
+    Entries(Vec<Entry>),
+    /// A change or a setting, described for the administrator.
+    Done(String),
+}
+
+pub struct Session {
+    conn: Conn,
+    node_id: i64,
+    autocommit: bool,
+    open: bool,
+    uncommitted: usize,
+}
+
+const COMMANDS: &str =
+    "create, modify, delete, fetch, register, show, autocommit, commit, rollback";
+
+impl Session {
+    pub fn open(store: &Store) -> Result<Session, AdminError> {
+        let mut conn = store.conn().map_err(|e| e.to_string())?;
+        schema::require_current(&mut conn).map_err(|e| e.to_string())?;
+        let node_id = system::local_node_id(&mut conn)
+            .map_err(|e| e.to_string())?
+            .ok_or("the store has no node yet: run `esmail init --domain NAME` first")?;
+        Ok(Session {
+            conn,
+            node_id,
+            autocommit: true,
+            open: false,
+            uncommitted: 0,
+        })
+    }
+
+    pub fn autocommit(&self) -> bool {
+        self.autocommit
+    }
+
+    /// Runs one statement. On error nothing of it remains; with autocommit off, nothing that
+    /// was not committed remains either.
+    pub fn execute(&mut self, t: &Tokens) -> Result<Output, AdminError> {
+        let verb = t.words[0].as_str();
+        match verb {
+            "autocommit" => return self.set_autocommit(t),
+            "commit" | "rollback" => {
+                expect_words(t, 1)?;
+                no_args(t)?;
+                let n = self.uncommitted;
+                if self.open {
+                    let r = if verb == "commit" {
+                        self.conn.commit()
+                    } else {
+                        self.conn.rollback()
+                    };
+                    self.open = false;
+                    self.uncommitted = 0;
+                    r.map_err(|e| e.to_string())?;
+                }
+                let what = if verb == "commit" {
+                    "committed"
+                } else {
+                    "rolled back"
+                };
+                return Ok(Output::Done(format!("{what} {n} statements")));
+            }
+            _ => {}
+        }
+        let read_only = matches!(verb, "fetch" | "show");
+        let node_id = self.node_id;
+        if self.autocommit {
+            let mode = if read_only {
+                TxMode::Read
+            } else {
+                TxMode::Write
+            };
+            return self.conn.transaction(mode, |c| dispatch(c, node_id, t));
+        }
+        if !self.open {
+            self.conn.begin(TxMode::Write).map_err(|e| e.to_string())?;
+            self.open = true;
+        }
+        match dispatch(&mut self.conn, node_id, t) {
+            Ok(o) => {
+                if !read_only {
+                    self.uncommitted += 1;
+                }
+                Ok(o)
+            }
+            Err(e) => {
+                let n = self.uncommitted;
+                let _ = self.conn.rollback();
+                self.open = false;
+                self.uncommitted = 0;
+                Err(if n > 0 {
+                    AdminError(format!(
+                        "{e} (the {n} uncommitted statements before it were rolled back)"
+                    ))
+                } else {
+                    e
+                })
+            }
+        }
+    }
+
+    fn set_autocommit(&mut self, t: &Tokens) -> Result<Output, AdminError> {
+        expect_words(t, 2)?;
+        no_args(t)?;
+        let on = match t.words[1].as_str() {
+            "on" => true,
+            "off" => false,
+            w => return Err(format!("autocommit {w}: expected on or off").into()),
+        };
+        if on && self.open {
+            self.conn.commit().map_err(|e| e.to_string())?;
+            self.open = false;
+            self.uncommitted = 0;
+        }
+        self.autocommit = on;
+        Ok(Output::Done(format!(
+            "autocommit {}",
+            if on { "on" } else { "off" }
+        )))
+    }
+
+    /// Ends the session: uncommitted work is rolled back; returns a warning if there was any.
+    pub fn finish(mut self) -> Option<String> {
+        if self.open {
+            let n = self.uncommitted;
+            let _ = self.conn.rollback();
+            self.open = false;
+            if n > 0 {
+                return Some(format!(
+                    "{n} uncommitted statements were rolled back (autocommit is off: end with commit;)"
+                ));
+            }
+        }
+        None
+    }
+}
+
+fn expect_words(t: &Tokens, n: usize) -> Result<(), AdminError> {
+    match t.words.get(n) {
+        Some(w) => Err(format!("{}: unexpected word {w}", t.words[..n].join(" ")).into()),
+        None if t.words.len() < n => {
+            Err(format!("{}: incomplete statement", t.words.join(" ")).into())
+        }
+        None => Ok(()),
+    }
+}
+
+fn no_args(t: &Tokens) -> Result<(), AdminError> {
+    match t.args.first() {
+        Some(a) => Err(format!("{} takes no attribute ({} given)", t.words[0], a.name).into()),
+        None => Ok(()),
+    }
+}
+
+fn args_of(t: &Tokens) -> Result<Args, AdminError> {
+    Args::new(
+        t.args
+            .iter()
+            .map(|a| (a.name.clone(), a.value.clone()))
+            .collect(),
+    )
+    .map_err(AdminError::from)
+}
+
+fn dispatch(c: &mut Conn, node_id: i64, t: &Tokens) -> Result<Output, AdminError> {
+    let ctx = Ctx {
+        node_id,
+        now: Utc::now(),
+    };
+    let verb = t.words[0].as_str();
+    match verb {
+        "create" | "modify" | "delete" | "fetch" => {
+            let Some(word) = t.words.get(1) else {
+                return Err(format!("{verb} needs a class ({})", Class::NAMES.join(", ")).into());
+            };
+            let class = Class::parse(word).ok_or_else(|| {
+                format!("unknown class {word} (known: {})", Class::NAMES.join(", "))
+            })?;
+            expect_words(t, 2)?;
+            let args = args_of(t)?;
+            let e = |e: directory::DirError| e.to_string();
+            Ok(match verb {
+                "create" => {
+                    Output::Done(directory::create(c, &ctx, class, args).map_err(e)?.message)
+                }
+                "modify" => {
+                    Output::Done(directory::modify(c, &ctx, class, args).map_err(e)?.message)
+                }
+                "delete" => {
+                    Output::Done(directory::delete(c, &ctx, class, args).map_err(e)?.message)
+                }
+                _ => Output::Entries(directory::fetch(c, &ctx, class, args).map_err(e)?),
+            })
+        }
+        "register" => {
+            let what = t.words.get(1).map(String::as_str).unwrap_or("");
+            expect_words(t, 2)?;
+            let mut args = args_of(t)?;
+            let e = |e: process::ProcessError| e.to_string();
+            let de = |e: directory::DirError| e.to_string();
+            match what {
+                "process" => {
+                    let server = args.require(&["server"], "register process").map_err(de)?;
+                    let instance = args
+                        .require(&["instance"], "register process")
+                        .map_err(de)?;
+                    args.finish("register process", &["server", "instance"])
+                        .map_err(de)?;
+                    let n = match Instance::parse(&instance).map_err(e)? {
+                        Instance::Number(n) => n,
+                        Instance::Default => {
+                            return Err("register process needs an instance number".into())
+                        }
+                    };
+                    Ok(Output::Done(
+                        process::register(c, node_id, &server, n, ctx.now).map_err(e)?,
+                    ))
+                }
+                "paramvalue" => {
+                    let server = args
+                        .require(&["server"], "register paramvalue")
+                        .map_err(de)?;
+                    let instance = args
+                        .require(&["instance"], "register paramvalue")
+                        .map_err(de)?;
+                    let param = args
+                        .require(&["parameter"], "register paramvalue")
+                        .map_err(de)?;
+                    let value = args
+                        .take(&["value"])
+                        .ok_or("register paramvalue needs value=")?;
+                    args.finish(
+                        "register paramvalue",
+                        &["server", "instance", "parameter", "value"],
+                    )
+                    .map_err(de)?;
+                    let inst = Instance::parse(&instance).map_err(e)?;
+                    Ok(Output::Done(
+                        process::set_param(c, node_id, &server, inst, &param, &value).map_err(e)?,
+                    ))
+                }
+                _ => {
+                    Err("register what? (register process ...; or register paramvalue ...;)".into())
+                }
+            }
+        }
+        "show" => {
+            let what = t.words.get(1).map(String::as_str).unwrap_or("");
+            expect_words(t, 2)?;
+            let mut args = args_of(t)?;
+            let de = |e: directory::DirError| e.to_string();
+            match what {
+                "parameters" => {
+                    let server = args.require(&["server"], "show parameters").map_err(de)?;
+                    let instance = args.take(&["instance"]).unwrap_or_else(|| "default".into());
+                    args.finish("show parameters", &["server", "instance"])
+                        .map_err(de)?;
+                    let inst = Instance::parse(&instance).map_err(|e| e.to_string())?;
+                    let list =
+                        process::effective(c, node_id, &server, inst).map_err(|e| e.to_string())?;
+                    Ok(Output::Entries(
+                        list.into_iter()
+                            .map(|p| {
+                                vec![
+                                    ("parameter".to_string(), p.name),
+                                    ("value".to_string(), p.value.unwrap_or_default()),
+                                    (
+                                        "source".to_string(),
+                                        if p.own { "instance" } else { "default" }.to_string(),
+                                    ),
+                                ]
+                            })
+                            .collect(),
+                    ))
+                }
+                _ => Err("show what? (show parameters server=TYPE instance=N|default;)".into()),
+            }
+        }
+        w => Err(format!("unknown command {w} (known: {COMMANDS})").into()),
+    }
+}

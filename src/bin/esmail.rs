@@ -1,0 +1,129 @@
+//! `esmail`: every server process is a subcommand of this binary.
+
+use clap::{Parser, Subcommand};
+
+use esmail::admin::init::{self, InitReport};
+use esmail::admin::status;
+use esmail::cli::{fail, init_logging, StoreArgs};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "esmail",
+    version,
+    about = "An e-mail and directory server whose configuration, directory and messages live in one database schema"
+)]
+struct Cli {
+    #[command(flatten)]
+    store: StoreArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create the schema and the first node, domain, ORAPOST account and TLS certificate
+    /// (nothing is changed on a store that already has them)
+    Init {
+        /// The first domain (default: this machine's host name)
+        #[arg(long, value_name = "NAME")]
+        domain: Option<String>,
+    },
+    /// Apply the schema steps this esmail has and the store lacks; register new process types
+    Upgrade,
+    /// Initialise the store when it is new, then run the node
+    Start {
+        /// The first domain, for a new store (default: this machine's host name)
+        #[arg(long, value_name = "NAME")]
+        domain: Option<String>,
+    },
+    /// Show what the store holds: node, domains, processes, directory
+    Status,
+}
+
+fn print_init(r: &InitReport, url: &str) {
+    if r.created {
+        println!("esmail: initialised {url}");
+        println!(
+            "  schema version {} (steps applied: {})",
+            r.schema_version,
+            r.steps_applied.join(", ")
+        );
+        println!("  node {} (system and domain configuration node)", r.node);
+        println!("  domain {}", r.domains.join(", "));
+        println!("  account {}", r.orapost);
+        if let Some(t) = &r.certificate_until {
+            println!("  self-signed TLS certificate, valid until {t}");
+        }
+        if r.registered.is_empty() {
+            println!(
+                "  processes: none registered (this build provides no server process types yet)"
+            );
+        } else {
+            println!("  processes registered: {}", r.registered.join(", "));
+        }
+    } else {
+        let mut msg = format!(
+            "esmail: {url} is already initialised (node {}, domains {}); nothing changed",
+            r.node,
+            r.domains.join(", ")
+        );
+        if !r.steps_applied.is_empty() {
+            msg.push_str(&format!(
+                "; schema steps applied: {}",
+                r.steps_applied.join(", ")
+            ));
+        }
+        println!("{msg}");
+    }
+}
+
+fn main() {
+    init_logging();
+    let cli = Cli::parse();
+    let prog = "esmail";
+    match cli.command {
+        Command::Init { domain } => {
+            let (store, cfg) = cli.store.open(true).unwrap_or_else(|e| fail(prog, &e));
+            let r = init::init(&store, &cfg.defines, domain.as_deref())
+                .unwrap_or_else(|e| fail(prog, &e));
+            print_init(&r, &cfg.url.to_string());
+        }
+        Command::Start { domain } => {
+            let (store, cfg) = cli.store.open(true).unwrap_or_else(|e| fail(prog, &e));
+            let r = init::init(&store, &cfg.defines, domain.as_deref())
+                .unwrap_or_else(|e| fail(prog, &e));
+            if r.created {
+                print_init(&r, &cfg.url.to_string());
+            }
+            let text =
+                status::report(&store, &cfg.url.to_string()).unwrap_or_else(|e| fail(prog, &e));
+            print!("{text}");
+            println!("esmail: the node is ready; this build provides no server process types yet, so there is nothing to run");
+        }
+        Command::Upgrade => {
+            let (store, cfg) = cli.store.open(false).unwrap_or_else(|e| fail(prog, &e));
+            let (steps, registered, v) =
+                init::upgrade(&store, &cfg.defines).unwrap_or_else(|e| fail(prog, &e));
+            if steps.is_empty() && registered.is_empty() {
+                println!(
+                    "esmail: {} is up to date (schema version {v}); nothing changed",
+                    cfg.url
+                );
+            } else {
+                println!("esmail: upgraded {} to schema version {v}", cfg.url);
+                if !steps.is_empty() {
+                    println!("  steps applied: {}", steps.join(", "));
+                }
+                if !registered.is_empty() {
+                    println!("  processes registered: {}", registered.join(", "));
+                }
+            }
+        }
+        Command::Status => {
+            let (store, cfg) = cli.store.open(false).unwrap_or_else(|e| fail(prog, &e));
+            let text =
+                status::report(&store, &cfg.url.to_string()).unwrap_or_else(|e| fail(prog, &e));
+            print!("{text}");
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! esmail: an e-mail and directory server whose configuration, directory and messages all live
+//! in one database schema (Oracle in production, an embedded SQLite store by default).
+
+pub mod admin;
+pub mod cli;
+pub mod config;
+pub mod directory;
+pub mod process;
+pub mod store;
+pub mod tls;

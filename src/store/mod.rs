@@ -1,0 +1,265 @@
+//! The store: the only place that holds SQL. One facade over two dialects (embedded SQLite, the
+//! default; Oracle, the production target), reached through r2d2 pools. The statements live in
+//! `sql/oracle/queries/*.sql` (with SQLite overrides in `sql/sqlite/queries/` only where the
+//! dialects force it); the code that runs them lives in the repositories below, shared by both
+//! dialects.
+
+mod error;
+pub mod oracle;
+pub mod schema;
+pub mod sqlite;
+mod url;
+mod value;
+
+pub mod directory;
+pub mod processes;
+pub mod system;
+
+use std::time::Duration;
+
+pub use error::StoreError;
+pub use url::{PasswordSource, StoreUrl};
+pub use value::{text_to_time, time_to_text, Row, Value};
+
+/// The SQL dialect of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Oracle,
+}
+
+/// One named statement, in both dialects.
+#[derive(Debug, Clone, Copy)]
+pub struct Stmt {
+    pub name: &'static str,
+    pub oracle: &'static str,
+    pub sqlite: &'static str,
+}
+
+impl Stmt {
+    pub fn text(&self, d: Dialect) -> &'static str {
+        match d {
+            Dialect::Sqlite => self.sqlite,
+            Dialect::Oracle => self.oracle,
+        }
+    }
+}
+
+/// Every statement the store runs, one constant per file of `sql/oracle/queries/`.
+pub mod q {
+    use super::Stmt;
+    include!(concat!(env!("OUT_DIR"), "/queries.rs"));
+}
+
+/// Bind list: `(name, value)`; names are written without the leading colon.
+pub type Binds<'a> = [(&'a str, Value)];
+
+/// Options for opening a store.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// Connections in the pool.
+    pub pool_size: u32,
+    /// How long to wait for a pooled connection (and, on SQLite, for a write lock).
+    pub wait: Duration,
+    /// Where the Oracle password comes from.
+    pub password: PasswordSource,
+    /// Create the embedded store's directory and file when absent (init); otherwise a missing
+    /// file is an error.
+    pub create: bool,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            pool_size: 8,
+            wait: Duration::from_secs(30),
+            password: PasswordSource::Environment,
+            create: false,
+        }
+    }
+}
+
+enum Pool {
+    Sqlite(r2d2::Pool<r2d2_sqlite::SqliteConnectionManager>),
+    Oracle(r2d2::Pool<r2d2_oracle::OracleConnectionManager>),
+}
+
+/// A pool of connections to one store.
+pub struct Store {
+    pool: Pool,
+    url: StoreUrl,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Store({})", self.url)
+    }
+}
+
+impl Store {
+    /// Opens a pool on the store. A store that cannot be reached is an error whose text is one
+    /// line saying what failed and what to do.
+    pub fn open(url: &StoreUrl, opts: &OpenOptions) -> Result<Store, StoreError> {
+        let pool = match url {
+            StoreUrl::Sqlite(path) => Pool::Sqlite(sqlite::open_pool(path, opts)?),
+            StoreUrl::Oracle { user, connect } => {
+                Pool::Oracle(oracle::open_pool(user, connect, opts)?)
+            }
+        };
+        Ok(Store {
+            pool,
+            url: url.clone(),
+        })
+    }
+
+    pub fn url(&self) -> &StoreUrl {
+        &self.url
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self.pool {
+            Pool::Sqlite(_) => Dialect::Sqlite,
+            Pool::Oracle(_) => Dialect::Oracle,
+        }
+    }
+
+    /// Borrows a connection from the pool; it goes back when dropped.
+    pub fn conn(&self) -> Result<Conn, StoreError> {
+        match &self.pool {
+            Pool::Sqlite(p) => p.get().map(Conn::Sqlite).map_err(|e| {
+                StoreError::Unavailable(format!("no connection to {} available: {e}", self.url))
+            }),
+            Pool::Oracle(p) => p.get().map(Conn::Oracle).map_err(|e| {
+                StoreError::Unavailable(oracle::explain_pool_error(&self.url, &e.to_string()))
+            }),
+        }
+    }
+
+    /// Runs `f` in one write transaction: committed when it returns `Ok`, rolled back otherwise.
+    pub fn write<T, E>(&self, f: impl FnOnce(&mut Conn) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut c = self.conn()?;
+        c.transaction(TxMode::Write, f)
+    }
+
+    /// Runs `f` in one read transaction (a consistent snapshot).
+    pub fn read<T, E>(&self, f: impl FnOnce(&mut Conn) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut c = self.conn()?;
+        c.transaction(TxMode::Read, f)
+    }
+}
+
+/// What a transaction will do: on the embedded store a write transaction takes the write lock
+/// at its start (`BEGIN IMMEDIATE`), so that concurrent writers wait instead of failing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxMode {
+    Read,
+    Write,
+}
+
+/// A connection borrowed from a pool.
+pub enum Conn {
+    Sqlite(r2d2::PooledConnection<r2d2_sqlite::SqliteConnectionManager>),
+    Oracle(r2d2::PooledConnection<r2d2_oracle::OracleConnectionManager>),
+}
+
+impl Conn {
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Conn::Sqlite(_) => Dialect::Sqlite,
+            Conn::Oracle(_) => Dialect::Oracle,
+        }
+    }
+
+    /// Runs a statement that returns no rows; returns the number of rows it changed.
+    pub fn execute(&mut self, stmt: &Stmt, binds: &Binds) -> Result<u64, StoreError> {
+        match self {
+            Conn::Sqlite(c) => sqlite::execute(c, stmt, binds),
+            Conn::Oracle(c) => oracle::execute(c, stmt, binds),
+        }
+    }
+
+    /// Runs a query and returns all its rows.
+    pub fn query(&mut self, stmt: &Stmt, binds: &Binds) -> Result<Vec<Row>, StoreError> {
+        match self {
+            Conn::Sqlite(c) => sqlite::query(c, stmt, binds),
+            Conn::Oracle(c) => oracle::query(c, stmt, binds),
+        }
+    }
+
+    /// Runs a query expected to return at most one row.
+    pub fn query_opt(&mut self, stmt: &Stmt, binds: &Binds) -> Result<Option<Row>, StoreError> {
+        let mut rows = self.query(stmt, binds)?;
+        if rows.len() > 1 {
+            return Err(StoreError::Decode(format!(
+                "{}: {} rows where at most one was expected",
+                stmt.name,
+                rows.len()
+            )));
+        }
+        Ok(rows.pop())
+    }
+
+    /// Runs an `INSERT ... RETURNING col INTO :col` and returns the generated integer.
+    pub fn insert_returning(
+        &mut self,
+        stmt: &Stmt,
+        binds: &Binds,
+        returning: &str,
+    ) -> Result<i64, StoreError> {
+        match self {
+            Conn::Sqlite(c) => sqlite::insert_returning(c, stmt, binds, returning),
+            Conn::Oracle(c) => oracle::insert_returning(c, stmt, binds, returning),
+        }
+    }
+
+    pub fn begin(&mut self, mode: TxMode) -> Result<(), StoreError> {
+        match self {
+            Conn::Sqlite(c) => sqlite::begin(c, mode),
+            Conn::Oracle(_) => Ok(()), // Oracle opens a transaction with the first change.
+        }
+    }
+
+    pub fn commit(&mut self) -> Result<(), StoreError> {
+        match self {
+            Conn::Sqlite(c) => sqlite::commit(c),
+            Conn::Oracle(c) => oracle::commit(c),
+        }
+    }
+
+    pub fn rollback(&mut self) -> Result<(), StoreError> {
+        match self {
+            Conn::Sqlite(c) => sqlite::rollback(c),
+            Conn::Oracle(c) => oracle::rollback(c),
+        }
+    }
+
+    /// Runs `f` in one transaction: committed on `Ok`, rolled back on `Err`.
+    pub fn transaction<T, E>(
+        &mut self,
+        mode: TxMode,
+        f: impl FnOnce(&mut Conn) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        self.begin(mode)?;
+        match f(self) {
+            Ok(v) => {
+                self.commit()?;
+                Ok(v)
+            }
+            Err(e) => {
+                if let Err(rb) = self.rollback() {
+                    log::error!("rollback failed: {rb}");
+                }
+                Err(e)
+            }
+        }
+    }
+}
