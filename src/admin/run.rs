@@ -11,6 +11,11 @@ use super::script::{tokenize, Arg, Splitter, SyntaxError, Tokens};
 use super::session::{Output, Session};
 use crate::directory::password;
 
+/// A script's statements are committed in groups of at most this many ...
+const GROUP_STATEMENTS: usize = 1000;
+/// ... or this old (see `Session::group_commit`).
+const GROUP_AGE: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// How a script run ended.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunSummary {
@@ -155,6 +160,7 @@ pub fn run_script(
 ) -> RunSummary {
     let started = Instant::now();
     let mut session = session;
+    session.group_commit(GROUP_STATEMENTS, GROUP_AGE);
     let (mut stmts, syntax) = parse_all(text);
     let bar = progress(stmts.len());
     prehash(&mut stmts, &bar);
@@ -183,7 +189,13 @@ pub fn run_script(
             error = Some((e.line, e.message));
         }
     }
-    let warning = session.finish();
+    let warning = match session.finish() {
+        Ok(w) => w,
+        Err(e) => {
+            error.get_or_insert((0, format!("the final commit failed: {e}")));
+            None
+        }
+    };
     let _ = out.flush();
     RunSummary {
         statements: count,
@@ -242,7 +254,10 @@ pub fn run_interactive(mut session: Session, input: &mut dyn BufRead) -> Option<
         }
     }
     println!();
-    session.finish()
+    match session.finish() {
+        Ok(w) => w,
+        Err(e) => Some(format!("the final commit failed: {e}")),
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 //! everything not committed).
 
 use super::error::AdminError;
+use std::time::{Duration, Instant};
+
 use chrono::Utc;
 
 use super::script::Tokens;
@@ -19,12 +21,27 @@ pub enum Output {
     Done(String),
 }
 
+/// The transaction a session has open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tx {
+    None,
+    /// Autocommit off: statements wait for `commit;`.
+    Manual {
+        statements: usize,
+    },
+    /// Autocommit on, in a script: statements committed together (see `group_commit`).
+    Group {
+        statements: usize,
+        since: Instant,
+    },
+}
+
 pub struct Session {
     conn: Conn,
     node_id: i64,
     autocommit: bool,
-    open: bool,
-    uncommitted: usize,
+    tx: Tx,
+    group: Option<(usize, Duration)>,
 }
 
 const COMMANDS: &str =
@@ -32,22 +49,43 @@ const COMMANDS: &str =
 
 impl Session {
     pub fn open(store: &Store) -> Result<Session, AdminError> {
-        let mut conn = store.conn().map_err(|e| e.to_string())?;
-        schema::require_current(&mut conn).map_err(|e| e.to_string())?;
-        let node_id = system::local_node_id(&mut conn)
-            .map_err(|e| e.to_string())?
+        let mut conn = store.conn()?;
+        schema::require_current(&mut conn)?;
+        let node_id = system::local_node_id(&mut conn)?
             .ok_or("the store has no node yet: run `esmail init --domain NAME` first")?;
         Ok(Session {
             conn,
             node_id,
             autocommit: true,
-            open: false,
-            uncommitted: 0,
+            tx: Tx::None,
+            group: None,
         })
+    }
+
+    /// With autocommit on, commit statements together: at most `statements` of them, for at
+    /// most `age`. Each statement still runs under its own savepoint, and an error commits
+    /// every statement before it and nothing of it, so a script ends exactly as it would
+    /// with a commit per statement; it only saves a disk flush per statement.
+    pub fn group_commit(&mut self, statements: usize, age: Duration) {
+        self.group = Some((statements.max(1), age));
     }
 
     pub fn autocommit(&self) -> bool {
         self.autocommit
+    }
+
+    fn end_tx(&mut self, commit: bool) -> Result<usize, AdminError> {
+        let n = match self.tx {
+            Tx::None => return Ok(0),
+            Tx::Manual { statements } | Tx::Group { statements, .. } => statements,
+        };
+        self.tx = Tx::None;
+        if commit {
+            self.conn.commit()?;
+        } else {
+            self.conn.rollback()?;
+        }
+        Ok(n)
     }
 
     /// Runs one statement. On error nothing of it remains; with autocommit off, nothing that
@@ -59,59 +97,73 @@ impl Session {
             "commit" | "rollback" => {
                 expect_words(t, 1)?;
                 no_args(t)?;
-                let n = self.uncommitted;
-                if self.open {
-                    let r = if verb == "commit" {
-                        self.conn.commit()
-                    } else {
-                        self.conn.rollback()
-                    };
-                    self.open = false;
-                    self.uncommitted = 0;
-                    r.map_err(|e| e.to_string())?;
-                }
-                let what = if verb == "commit" {
-                    "committed"
-                } else {
-                    "rolled back"
-                };
+                let commit = verb == "commit";
+                let n = self.end_tx(commit)?;
+                let what = if commit { "committed" } else { "rolled back" };
                 return Ok(Output::Done(format!("{what} {n} statements")));
             }
             _ => {}
         }
         let read_only = matches!(verb, "fetch" | "show");
         let node_id = self.node_id;
-        if self.autocommit {
+        if !self.autocommit {
+            if self.tx == Tx::None {
+                self.conn.begin(TxMode::Write)?;
+                self.tx = Tx::Manual { statements: 0 };
+            }
+            return match dispatch(&mut self.conn, node_id, t) {
+                Ok(o) => {
+                    if let Tx::Manual { statements } = &mut self.tx {
+                        *statements += usize::from(!read_only);
+                    }
+                    Ok(o)
+                }
+                Err(e) => {
+                    let n = self.end_tx(false).unwrap_or(0);
+                    Err(if n > 0 {
+                        AdminError(format!(
+                            "{e} (the {n} uncommitted statements before it were rolled back)"
+                        ))
+                    } else {
+                        e
+                    })
+                }
+            };
+        }
+        let Some((max, age)) = self.group else {
             let mode = if read_only {
                 TxMode::Read
             } else {
                 TxMode::Write
             };
             return self.conn.transaction(mode, |c| dispatch(c, node_id, t));
+        };
+        if self.tx == Tx::None {
+            self.conn.begin(TxMode::Write)?;
+            self.tx = Tx::Group {
+                statements: 0,
+                since: Instant::now(),
+            };
         }
-        if !self.open {
-            self.conn.begin(TxMode::Write).map_err(|e| e.to_string())?;
-            self.open = true;
-        }
+        self.conn.savepoint()?;
         match dispatch(&mut self.conn, node_id, t) {
             Ok(o) => {
-                if !read_only {
-                    self.uncommitted += 1;
+                self.conn.release_savepoint()?;
+                if let Tx::Group { statements, since } = &mut self.tx {
+                    *statements += 1;
+                    if *statements >= max || since.elapsed() >= age {
+                        self.end_tx(true)?;
+                    }
                 }
                 Ok(o)
             }
             Err(e) => {
-                let n = self.uncommitted;
-                let _ = self.conn.rollback();
-                self.open = false;
-                self.uncommitted = 0;
-                Err(if n > 0 {
-                    AdminError(format!(
-                        "{e} (the {n} uncommitted statements before it were rolled back)"
-                    ))
-                } else {
-                    e
-                })
+                // undo this statement alone, keep (commit) the ones before it
+                let undone = self.conn.rollback_to_savepoint();
+                let ended = self.end_tx(undone.is_ok());
+                undone?;
+                ended?;
+                Err(e)
             }
         }
     }
@@ -124,11 +176,8 @@ impl Session {
             "off" => false,
             w => return Err(format!("autocommit {w}: expected on or off").into()),
         };
-        if on && self.open {
-            self.conn.commit().map_err(|e| e.to_string())?;
-            self.open = false;
-            self.uncommitted = 0;
-        }
+        // switching either way commits what is pending, as the original does
+        self.end_tx(true)?;
         self.autocommit = on;
         Ok(Output::Done(format!(
             "autocommit {}",
@@ -136,19 +185,24 @@ impl Session {
         )))
     }
 
-    /// Ends the session: uncommitted work is rolled back; returns a warning if there was any.
-    pub fn finish(mut self) -> Option<String> {
-        if self.open {
-            let n = self.uncommitted;
-            let _ = self.conn.rollback();
-            self.open = false;
-            if n > 0 {
-                return Some(format!(
-                    "{n} uncommitted statements were rolled back (autocommit is off: end with commit;)"
-                ));
+    /// Ends the session: a pending group is committed; work left uncommitted with autocommit
+    /// off is rolled back, and a warning says so.
+    pub fn finish(mut self) -> Result<Option<String>, AdminError> {
+        match self.tx {
+            Tx::None => Ok(None),
+            Tx::Group { .. } => {
+                self.end_tx(true)?;
+                Ok(None)
+            }
+            Tx::Manual { .. } => {
+                let n = self.end_tx(false)?;
+                Ok((n > 0).then(|| {
+                    format!(
+                        "{n} uncommitted statements were rolled back (autocommit is off: end with commit;)"
+                    )
+                }))
             }
         }
-        None
     }
 }
 

@@ -866,7 +866,13 @@ pub fn fetch(c: &mut Conn, _ctx: &Ctx, oc: ObjectClass, mut args: Args) -> Resul
     if let Some(o) = owner {
         filters.push(("owner".to_string(), o));
     }
-    let details = repo::load(c, &oc.stored(), domain_id, 0)?;
+    let details = repo::load(
+        c,
+        repo::Selection::Class {
+            class: &oc.stored(),
+            domain_id,
+        },
+    )?;
     let mut owners: HashMap<i64, String> = HashMap::new();
     let mut entries = Vec::with_capacity(details.len());
     for d in &details {
@@ -876,7 +882,7 @@ pub fn fetch(c: &mut Conn, _ctx: &Ctx, oc: ObjectClass, mut args: Args) -> Resul
 }
 
 fn load_one(c: &mut Conn, oc: ObjectClass, obj: &DirObject) -> Result<Details> {
-    repo::load(c, &oc.stored(), 0, obj.object_id)?
+    repo::load(c, repo::Selection::Object(obj.object_id))?
         .into_iter()
         .next()
         .ok_or_else(|| DirError::NotFound(format!("{} vanished", describe(oc, obj))))

@@ -130,18 +130,43 @@ pub fn touch_object(c: &mut Conn, object_id: i64, now: DateTime<Utc>) -> Result<
     Ok(())
 }
 
-/// Loads every object of a class (optionally of one domain, or just one object) with all its
-/// parts, in a fixed number of queries whatever the number of objects.
-pub fn load(
-    c: &mut Conn,
-    class: &str,
-    domain_id: i64,
-    object_id: i64,
-) -> Result<Vec<Details>, StoreError> {
-    let filter =
-        binds!["object_class" => class, "domain_id" => domain_id, "object_id" => object_id];
+/// Which objects `load` reads.
+#[derive(Debug, Clone, Copy)]
+pub enum Selection<'a> {
+    /// Every object of a class, in one domain or (domain 0) in all.
+    Class { class: &'a str, domain_id: i64 },
+    /// One object.
+    Object(i64),
+}
+
+/// Loads objects with all their parts, in a fixed number of queries whatever their number.
+pub fn load(c: &mut Conn, sel: Selection<'_>) -> Result<Vec<Details>, StoreError> {
+    let (filter, stmts) = match sel {
+        Selection::Class { class, domain_id } => (
+            binds!["object_class" => class, "domain_id" => domain_id],
+            [
+                &q::DIR_OBJECT_LIST,
+                &q::DIR_ATTR_LIST,
+                &q::ACCOUNT_LIST,
+                &q::ALIAS_LIST,
+                &q::DL_MEMBER_LIST,
+                &q::TEMPLATE_LIST,
+            ],
+        ),
+        Selection::Object(id) => (
+            binds!["object_id" => id],
+            [
+                &q::DIR_OBJECT_BY_ID,
+                &q::DIR_ATTR_OF,
+                &q::ACCOUNT_OF,
+                &q::ALIAS_OF,
+                &q::DL_MEMBER_OF,
+                &q::TEMPLATE_OF,
+            ],
+        ),
+    };
     let objects: Vec<DirObject> = c
-        .query(&q::DIR_OBJECT_LIST, &filter)?
+        .query(stmts[0], &filter)?
         .iter()
         .map(object_row)
         .collect::<Result<_, _>>()?;
@@ -161,12 +186,12 @@ pub fn load(
     if out.is_empty() {
         return Ok(out);
     }
-    for r in c.query(&q::DIR_ATTR_LIST, &filter)? {
+    for r in c.query(stmts[1], &filter)? {
         if let Some(&i) = index.get(&r.i64(0)?) {
             out[i].attrs.push((r.str(1)?, r.str(2)?));
         }
     }
-    for r in c.query(&q::ACCOUNT_LIST, &filter)? {
+    for r in c.query(stmts[2], &filter)? {
         if let Some(&i) = index.get(&r.i64(0)?) {
             out[i].account = Some(Account {
                 home_node: r.str(1)?,
@@ -179,7 +204,7 @@ pub fn load(
             });
         }
     }
-    for r in c.query(&q::ALIAS_LIST, &filter)? {
+    for r in c.query(stmts[3], &filter)? {
         if let Some(&i) = index.get(&r.i64(0)?) {
             out[i].alias = Some(Alias {
                 target_address: r.str(1)?,
@@ -187,7 +212,7 @@ pub fn load(
             });
         }
     }
-    for r in c.query(&q::DL_MEMBER_LIST, &filter)? {
+    for r in c.query(stmts[4], &filter)? {
         if let Some(&i) = index.get(&r.i64(0)?) {
             out[i].members.push(Member {
                 address: r.str(2)?,
@@ -195,7 +220,7 @@ pub fn load(
             });
         }
     }
-    for r in c.query(&q::TEMPLATE_LIST, &filter)? {
+    for r in c.query(stmts[5], &filter)? {
         if let Some(&i) = index.get(&r.i64(0)?) {
             out[i].template = Some(Template {
                 subject: r.opt_str(1)?,

@@ -239,6 +239,30 @@ impl Conn {
         }
     }
 
+    /// Marks a point inside the transaction that `rollback_to_savepoint` returns to.
+    pub fn savepoint(&mut self) -> Result<(), StoreError> {
+        match self {
+            Conn::Sqlite(c) => sqlite::savepoint(c),
+            Conn::Oracle(c) => oracle::savepoint(c),
+        }
+    }
+
+    /// Forgets the savepoint (SQLite frees it; Oracle keeps savepoints until the commit).
+    pub fn release_savepoint(&mut self) -> Result<(), StoreError> {
+        match self {
+            Conn::Sqlite(c) => sqlite::release_savepoint(c),
+            Conn::Oracle(_) => Ok(()),
+        }
+    }
+
+    /// Undoes what was done since the savepoint; the transaction stays open.
+    pub fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
+        match self {
+            Conn::Sqlite(c) => sqlite::rollback_to_savepoint(c),
+            Conn::Oracle(c) => oracle::rollback_to_savepoint(c),
+        }
+    }
+
     /// Runs `f` in one transaction: committed on `Ok`, rolled back on `Err`.
     pub fn transaction<T, E>(
         &mut self,

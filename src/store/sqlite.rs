@@ -189,6 +189,23 @@ pub fn rollback(c: &mut Connection) -> Result<(), StoreError> {
         .map_err(|e| map_err("rollback", e))
 }
 
+const SAVEPOINT: &str = "esmail_statement";
+
+pub fn savepoint(c: &mut Connection) -> Result<(), StoreError> {
+    c.execute_batch(&format!("SAVEPOINT {SAVEPOINT}"))
+        .map_err(|e| map_err("savepoint", e))
+}
+
+pub fn release_savepoint(c: &mut Connection) -> Result<(), StoreError> {
+    c.execute_batch(&format!("RELEASE {SAVEPOINT}"))
+        .map_err(|e| map_err("release savepoint", e))
+}
+
+pub fn rollback_to_savepoint(c: &mut Connection) -> Result<(), StoreError> {
+    c.execute_batch(&format!("ROLLBACK TO {SAVEPOINT}; RELEASE {SAVEPOINT}"))
+        .map_err(|e| map_err("rollback to savepoint", e))
+}
+
 /// Runs one schema step (a script of several statements) inside the caller's transaction.
 pub fn run_script(c: &mut Connection, name: &str, sql: &str) -> Result<(), StoreError> {
     c.execute_batch(sql).map_err(|e| map_err(name, e))

@@ -354,6 +354,20 @@ pub fn rollback(c: &mut OConn) -> Result<(), StoreError> {
     c.rollback().map_err(|e| map_err("rollback", e))
 }
 
+const SAVEPOINT: &str = "esmail_statement";
+
+pub fn savepoint(c: &mut OConn) -> Result<(), StoreError> {
+    c.execute(&format!("SAVEPOINT {SAVEPOINT}"), &[])
+        .map(|_| ())
+        .map_err(|e| map_err("savepoint", e))
+}
+
+pub fn rollback_to_savepoint(c: &mut OConn) -> Result<(), StoreError> {
+    c.execute(&format!("ROLLBACK TO SAVEPOINT {SAVEPOINT}"), &[])
+        .map(|_| ())
+        .map_err(|e| map_err("rollback to savepoint", e))
+}
+
 /// ORA-24344: success with compilation error (a PL/SQL unit or view was created invalid).
 const COMPILED_WITH_ERRORS: i32 = 24344;
 
