@@ -121,10 +121,11 @@ fn read(p: &Path) -> Result<File, String> {
     let text = std::fs::read_to_string(p)
         .map_err(|e| format!("cannot read the config file {}: {e}", p.display()))?;
     toml::from_str(&text).map_err(|e| {
-        format!(
-            "config file {}: {}",
-            p.display(),
-            e.to_string().lines().next().unwrap_or("invalid")
-        )
+        // the parser's text is several lines: where, the line itself, then what is wrong
+        let t = e.to_string();
+        let mut lines = t.lines().map(str::trim).filter(|l| !l.is_empty());
+        let at = lines.next().unwrap_or("invalid");
+        let what = t.lines().map(str::trim).filter(|l| !l.is_empty()).last().unwrap_or("");
+        format!("config file {}: {at}: {what}", p.display())
     })
 }

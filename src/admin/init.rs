@@ -141,6 +141,7 @@ fn bootstrap(c: &mut Conn, domain: Option<&str>) -> Result<InitReport, AdminErro
         ..Default::default()
     };
     system::insert_domain(c, &d, now).map_err(err)?;
+    system::put_setting(c, system::DEFAULT_DOMAIN, &domain).map_err(err)?;
     let cm = Community {
         guid: system::new_guid(),
         name: "default".into(),

@@ -331,7 +331,7 @@ mod tests {
     fn words_after_arguments_are_errors() {
         let st = split("create person a=1 b;").unwrap();
         assert!(tokenize(&st[0]).is_err());
-        let st = split("create person =1;").unwrap();
+        let st = split("create person a=1 =2;").unwrap();
         assert!(tokenize(&st[0]).is_err());
     }
 

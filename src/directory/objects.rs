@@ -231,25 +231,31 @@ fn scope(c: &mut Conn, oc: ObjectClass, args: &mut Args) -> Result<Scope> {
     }
     let domain = match args.take(&["domain"]) {
         Some(d) => domain_named(c, &d)?,
-        None => {
-            let all = system::domains(c)?;
-            if all.len() != 1 {
-                return invalid(format!(
-                    "give domain=: the store has {} domains ({})",
-                    all.len(),
-                    all.iter()
-                        .map(|d| d.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
-            all.into_iter().next().expect("one domain")
-        }
+        None => default_domain(c)?,
     };
     Ok(Scope {
         domain,
         owner: None,
     })
+}
+
+/// The domain used when a statement names none: the first domain (set by `esmail init`),
+/// or, when that is gone, the only domain there is.
+fn default_domain(c: &mut Conn) -> Result<Domain> {
+    if let Some(name) = system::setting(c, system::DEFAULT_DOMAIN)? {
+        if let Some(d) = system::domain_by_name(c, &name)? {
+            return Ok(d);
+        }
+    }
+    let all = system::domains(c)?;
+    if all.len() != 1 {
+        return invalid(format!(
+            "give domain=: the store has {} domains ({})",
+            all.len(),
+            all.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    Ok(all.into_iter().next().expect("one domain"))
 }
 
 fn describe(oc: ObjectClass, o: &DirObject) -> String {

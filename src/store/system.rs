@@ -30,6 +30,7 @@ pub fn put_setting(c: &mut Conn, name: &str, value: &str) -> Result<(), StoreErr
 pub const LOCAL_NODE: &str = "local_node_id";
 pub const ORAPOST: &str = "orapost_address";
 pub const DEFAULT_QUOTA: &str = "default_quota_bytes";
+pub const DEFAULT_DOMAIN: &str = "default_domain";
 
 /// The node this store belongs to; `None` before `esmail init`.
 pub fn local_node_id(c: &mut Conn) -> Result<Option<i64>, StoreError> {
