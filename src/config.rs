@@ -125,7 +125,12 @@ fn read(p: &Path) -> Result<File, String> {
         let t = e.to_string();
         let mut lines = t.lines().map(str::trim).filter(|l| !l.is_empty());
         let at = lines.next().unwrap_or("invalid");
-        let what = t.lines().map(str::trim).filter(|l| !l.is_empty()).last().unwrap_or("");
+        let what = t
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .last()
+            .unwrap_or("");
         format!("config file {}: {at}: {what}", p.display())
     })
 }

@@ -13,7 +13,11 @@ fn init_creates_the_first_node_and_is_idempotent() {
 
     let before = std::fs::read(n.db()).unwrap().len();
     let again = n.esmail(&["init", "--domain", "acme.com"]).ok();
-    assert!(again.stdout.contains("already initialised"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("already initialised"),
+        "{}",
+        again.stdout
+    );
     assert!(again.stdout.contains("nothing changed"), "{}", again.stdout);
     assert_eq!(std::fs::read(n.db()).unwrap().len(), before);
 
@@ -27,8 +31,16 @@ fn init_creates_the_first_node_and_is_idempotent() {
     let orapost = n.fetch("fetch person username=orapost;");
     assert_eq!(attr(&orapost[0], "address"), Some("orapost@acme.com"));
     let status = n.esmail(&["status"]).ok();
-    assert!(status.stdout.contains("schema version 1"), "{}", status.stdout);
-    assert!(status.stdout.contains("certificate 'default'"), "{}", status.stdout);
+    assert!(
+        status.stdout.contains("schema version 1"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status.stdout.contains("certificate 'default'"),
+        "{}",
+        status.stdout
+    );
 }
 
 #[test]
@@ -36,12 +48,20 @@ fn init_without_domain_uses_the_host_name_and_says_so() {
     let n = Node::empty();
     let r = n.esmail(&["init"]).ok();
     let host = hostname_lower();
-    assert!(r.stdout.contains(&format!("domain {host}")), "{} (host {host})", r.stdout);
+    assert!(
+        r.stdout.contains(&format!("domain {host}")),
+        "{} (host {host})",
+        r.stdout
+    );
 }
 
 fn hostname_lower() -> String {
-    let out = std::process::Command::new("hostname").output().expect("hostname");
-    String::from_utf8_lossy(&out.stdout).trim().to_ascii_lowercase()
+    let out = std::process::Command::new("hostname")
+        .output()
+        .expect("hostname");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .to_ascii_lowercase()
 }
 
 #[test]
@@ -58,7 +78,13 @@ fn oracle_store_without_client_is_one_clear_line() {
     let n = Node::empty();
     for with_password in [false, true] {
         let mut c = command(esmail_bin(), n.path());
-        c.args(["--store", "oracle://x@//127.0.0.1:1521/none", "init", "--domain", "acme.com"]);
+        c.args([
+            "--store",
+            "oracle://x@//127.0.0.1:1521/none",
+            "init",
+            "--domain",
+            "acme.com",
+        ]);
         if with_password {
             c.env("ESMAIL_DB_PASSWORD", "dummy");
         }
@@ -66,10 +92,22 @@ fn oracle_store_without_client_is_one_clear_line() {
         assert_ne!(r.code, 0);
         assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
         assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
-        assert!(!r.stderr.contains("dummy"), "the password is never printed: {}", r.stderr);
+        assert!(
+            !r.stderr.contains("dummy"),
+            "the password is never printed: {}",
+            r.stderr
+        );
         if with_password {
-            assert!(r.stderr.contains("DPI-1047") || r.stderr.contains("ORA-"), "{}", r.stderr);
-            assert!(r.stderr.contains("oracle://x@//127.0.0.1:1521/none"), "{}", r.stderr);
+            assert!(
+                r.stderr.contains("DPI-1047") || r.stderr.contains("ORA-"),
+                "{}",
+                r.stderr
+            );
+            assert!(
+                r.stderr.contains("oracle://x@//127.0.0.1:1521/none"),
+                "{}",
+                r.stderr
+            );
         } else {
             assert!(r.stderr.contains("ESMAIL_DB_PASSWORD"), "{}", r.stderr);
         }
@@ -81,7 +119,11 @@ fn a_password_in_the_url_is_refused() {
     let n = Node::empty();
     let r = n.esmail(&["--store", "oracle://x:pw@db/orcl", "init"]);
     assert_ne!(r.code, 0);
-    assert!(r.stderr.contains("password does not belong in the URL"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("password does not belong in the URL"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -89,11 +131,21 @@ fn the_store_is_found_in_order_flag_env_config_default() {
     let n = Node::empty();
     let p = n.path();
     // default
-    command(esmail_bin(), p).args(["init", "--domain", "d0.com"]).output().unwrap();
+    command(esmail_bin(), p)
+        .args(["init", "--domain", "d0.com"])
+        .output()
+        .unwrap();
     assert!(p.join("esmail-data/esmail.db").exists());
     // config file
-    std::fs::write(p.join("esmail.toml"), "[store]\nurl = \"sqlite:./cfg.db\"\n").unwrap();
-    command(esmail_bin(), p).args(["init", "--domain", "d1.com"]).output().unwrap();
+    std::fs::write(
+        p.join("esmail.toml"),
+        "[store]\nurl = \"sqlite:./cfg.db\"\n",
+    )
+    .unwrap();
+    command(esmail_bin(), p)
+        .args(["init", "--domain", "d1.com"])
+        .output()
+        .unwrap();
     assert!(p.join("cfg.db").exists());
     // environment beats the config file
     command(esmail_bin(), p)
@@ -117,7 +169,11 @@ fn the_store_is_found_in_order_flag_env_config_default() {
     assert!(r.stdout.contains("domain     d3.com"), "{}", r.stdout);
     // an unknown key in the config file is named
     std::fs::write(p.join("esmail.toml"), "[store]\nurll = \"x\"\n").unwrap();
-    let r: Run = command(esmail_bin(), p).args(["status"]).output().unwrap().into();
+    let r: Run = command(esmail_bin(), p)
+        .args(["status"])
+        .output()
+        .unwrap()
+        .into();
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("urll"), "{}", r.stderr);
 }

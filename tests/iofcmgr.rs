@@ -51,20 +51,21 @@ fn the_contract_statements_work() {
     let db = rusqlite_hash(&n, "mig");
     assert_eq!(db, SECRET_HASH);
     let jdoe_hash = rusqlite_hash(&n, "jdoe");
-    assert!(jdoe_hash.starts_with("$argon2id$"), "clear passwords are stored hashed");
+    assert!(
+        jdoe_hash.starts_with("$argon2id$"),
+        "clear passwords are stored hashed"
+    );
 }
 
-/// Reads a stored hash with the sqlite3 shell when it is there, else through the store file
-/// directly (the test only reads).
+/// Reads a stored hash straight from the store file (the test only reads).
 fn rusqlite_hash(n: &Node, user: &str) -> String {
-    let out = std::process::Command::new("sqlite3")
-        .arg(n.db())
-        .arg(format!(
-            "SELECT a.password_hash FROM es_account a JOIN es_dir_object o ON o.object_id = a.object_id WHERE o.name_key = '{user}'"
-        ))
-        .output()
-        .expect("the sqlite3 shell (apt-get install sqlite3)");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    let db = rusqlite::Connection::open(n.db()).expect("open the store");
+    db.query_row(
+        "SELECT a.password_hash FROM es_account a JOIN es_dir_object o ON o.object_id = a.object_id WHERE o.name_key = ?1",
+        [user],
+        |r| r.get(0),
+    )
+    .expect("stored hash")
 }
 
 #[test]
@@ -74,7 +75,10 @@ fn cascade_removes_the_references_too() {
     let r = n.iofcmgr("delete person username=jdoe cascade=yes;").ok();
     assert_eq!(r.code, 0);
     assert!(n.fetch("fetch person username=jdoe;").is_empty());
-    assert!(n.fetch("fetch publicalias name=jh;").is_empty(), "the alias pointed only at jdoe");
+    assert!(
+        n.fetch("fetch publicalias name=jh;").is_empty(),
+        "the alias pointed only at jdoe"
+    );
     let dl = &n.fetch("fetch publicdl name=widget;")[0];
     assert_eq!(attr(dl, "members"), Some(""), "jdoe and jh left the list");
 }
@@ -93,7 +97,10 @@ fn an_error_names_its_line_and_autocommit_off_leaves_the_store_as_it_was() {
     assert!(r.stderr.contains("line 3"), "{}", r.stderr);
     assert!(r.stderr.contains("nosuchattribute"), "{}", r.stderr);
     for u in ["a1", "a2", "a3"] {
-        assert!(n.fetch(&format!("fetch person username={u};")).is_empty(), "{u}");
+        assert!(
+            n.fetch(&format!("fetch person username={u};")).is_empty(),
+            "{u}"
+        );
     }
 }
 
@@ -111,7 +118,10 @@ fn with_autocommit_on_the_statements_before_an_error_stay() {
     assert!(r.stderr.contains("already taken"), "{}", r.stderr);
     assert_eq!(n.fetch("fetch person username=b1;").len(), 1);
     assert_eq!(n.fetch("fetch person username=b2;").len(), 1);
-    assert!(n.fetch("fetch person username=b3;").is_empty(), "the script stops at the error");
+    assert!(
+        n.fetch("fetch person username=b3;").is_empty(),
+        "the script stops at the error"
+    );
 }
 
 #[test]
@@ -132,7 +142,9 @@ fn commit_and_rollback_with_autocommit_off() {
     assert!(n.fetch("fetch location name=HQ;").is_empty());
     assert_eq!(n.fetch("fetch location name=London;").len(), 1);
     // uncommitted work at the end of the script is rolled back, with a warning
-    let r = n.iofcmgr("autocommit off;\ncreate location name=Tokyo;\n").ok();
+    let r = n
+        .iofcmgr("autocommit off;\ncreate location name=Tokyo;\n")
+        .ok();
     assert!(r.stderr.contains("rolled back"), "{}", r.stderr);
     assert!(n.fetch("fetch location name=Tokyo;").is_empty());
 }
@@ -190,9 +202,14 @@ fn list_and_alias_loops_are_refused() {
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("loop"), "{}", r.stderr);
     assert!(r.stderr.contains("widget@acme.com"), "{}", r.stderr);
-    let r = n.iofcmgr("create publicalias name=a1 target=jdoe;\nmodify publicalias name=a1 target=a1;");
+    let r =
+        n.iofcmgr("create publicalias name=a1 target=jdoe;\nmodify publicalias name=a1 target=a1;");
     assert_ne!(r.code, 0);
-    assert!(r.stderr.contains("line 2") && r.stderr.contains("loop"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("line 2") && r.stderr.contains("loop"),
+        "{}",
+        r.stderr
+    );
     let dl = &n.fetch("fetch publicdl name=widget;")[0];
     assert_eq!(attr(dl, "members"), Some("jdoe@acme.com,jh@acme.com"));
 }
@@ -216,13 +233,17 @@ fn fetch_filters_by_attribute_and_wildcard() {
     .ok();
     assert_eq!(n.fetch("fetch person lastname=lee;").len(), 2);
     assert_eq!(n.fetch("fetch person firstname=b*;").len(), 1);
-    assert_eq!(n.fetch("fetch person domain=acme.com lastname=Ng;").len(), 1);
+    assert_eq!(
+        n.fetch("fetch person domain=acme.com lastname=Ng;").len(),
+        1
+    );
 }
 
 #[test]
 fn keywords_are_case_insensitive_and_values_may_be_quoted() {
     let n = Node::new();
-    n.iofcmgr("CREATE Person UserName=Mary FirstName=\"Mary Ann\" LASTNAME=\"O'Neil \"\"Jr\"\"\";").ok();
+    n.iofcmgr("CREATE Person UserName=Mary FirstName=\"Mary Ann\" LASTNAME=\"O'Neil \"\"Jr\"\"\";")
+        .ok();
     let e = &n.fetch("fetch person username=mary;")[0];
     assert_eq!(attr(e, "firstname"), Some("Mary Ann"));
     assert_eq!(attr(e, "lastname"), Some("O'Neil \"Jr\""));
@@ -259,7 +280,8 @@ fn private_objects_belong_to_their_owner() {
     )
     .ok();
     // the same name may exist privately for another owner and publicly
-    n.iofcmgr("create privatealias name=boss owner=mig@acme.com target=jdoe@acme.com;").ok();
+    n.iofcmgr("create privatealias name=boss owner=mig@acme.com target=jdoe@acme.com;")
+        .ok();
     let mine = n.fetch("fetch privatealias owner=jdoe@acme.com;");
     assert_eq!(mine.len(), 1);
     assert_eq!(attr(&mine[0], "target"), Some("mig@acme.com"));
@@ -267,7 +289,9 @@ fn private_objects_belong_to_their_owner() {
     assert_eq!(attr(t, "body"), Some("Hello;\nall"));
     // they go with their owner
     n.iofcmgr("delete person username=jdoe cascade=yes;").ok();
-    assert!(n.fetch("fetch privatealias owner=jdoe@acme.com;").is_empty());
+    assert!(n
+        .fetch("fetch privatealias owner=jdoe@acme.com;")
+        .is_empty());
     assert!(n.fetch("fetch privatetemplate name=memo;").is_empty());
 }
 
@@ -293,7 +317,8 @@ fn topology_classes() {
     assert!(r.stderr.contains("regular expression"), "{}", r.stderr);
     let routes = n.fetch("fetch route;");
     assert_eq!(attr(&routes[0], "cost"), Some("3"));
-    n.iofcmgr("modify route from=default to=europe cost=7;").ok();
+    n.iofcmgr("modify route from=default to=europe cost=7;")
+        .ok();
     assert_eq!(attr(&n.fetch("fetch route;")[0], "cost"), Some("7"));
     let r = n.iofcmgr("delete domain qualifiedname=acme.com;");
     assert!(r.stderr.contains("still holds"), "{}", r.stderr);
@@ -302,8 +327,10 @@ fn topology_classes() {
 #[test]
 fn parameters_follow_the_default_until_an_instance_has_its_own() {
     let n = Node::new();
-    n.iofcmgr("register paramvalue server=postman instance=default parameter=send_billing value=1;")
-        .ok();
+    n.iofcmgr(
+        "register paramvalue server=postman instance=default parameter=send_billing value=1;",
+    )
+    .ok();
     let p = n.fetch("show parameters server=postman instance=default;");
     let billing = p
         .iter()
@@ -312,29 +339,45 @@ fn parameters_follow_the_default_until_an_instance_has_its_own() {
     assert_eq!(attr(billing, "value"), Some("1"));
     let r = n.iofcmgr("register process server=postman instance=2;");
     assert_ne!(r.code, 0, "postman is not built yet");
-    assert!(r.stderr.contains("not provided by this build"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("not provided by this build"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
 fn the_directory_change_log_records_every_change() {
     let n = Node::new();
     contract(&n);
-    n.iofcmgr("modify person username=mig quota=5;\ndelete publicdl name=widget;").ok();
-    let out = std::process::Command::new("sqlite3")
-        .arg(n.db())
-        .arg("SELECT operation || ' ' || object_class FROM es_dir_change ORDER BY change_seq")
-        .output()
-        .expect("sqlite3");
-    let log = String::from_utf8_lossy(&out.stdout);
+    n.iofcmgr("modify person username=mig quota=5;\ndelete publicdl name=widget;")
+        .ok();
+    let db = rusqlite::Connection::open(n.db()).expect("open the store");
+    let mut st = db
+        .prepare("SELECT operation || ' ' || object_class FROM es_dir_change ORDER BY change_seq")
+        .unwrap();
+    let log: String = st
+        .query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+        .map(|r| r.unwrap() + "\n")
+        .collect();
     let tail: Vec<&str> = log.lines().rev().take(3).collect();
-    assert_eq!(tail, vec!["DELETE PUBLICDL", "MODIFY PERSON", "CREATE PUBLICDL"], "{log}");
+    assert_eq!(
+        tail,
+        vec!["DELETE PUBLICDL", "MODIFY PERSON", "CREATE PUBLICDL"],
+        "{log}"
+    );
 }
 
 #[test]
 fn a_script_file_argument_works_like_standard_input() {
     let n = Node::new();
     let path = n.path().join("load.iof");
-    std::fs::write(&path, "create location name=Sydney;\nfetch location name=sydney;\n").unwrap();
+    std::fs::write(
+        &path,
+        "create location name=Sydney;\nfetch location name=sydney;\n",
+    )
+    .unwrap();
     let r: Run = command(iofcmgr_bin(), n.path())
         .arg(&path)
         .output()
@@ -365,7 +408,11 @@ fn a_bulk_load_commits_every_person_once() {
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("line 2001"), "{}", r.stderr);
     let all = n.fetch("fetch person username=user*;");
-    assert_eq!(all.len(), 2000, "every statement before the error is committed");
+    assert_eq!(
+        all.len(),
+        2000,
+        "every statement before the error is committed"
+    );
 }
 
 #[test]
@@ -390,7 +437,12 @@ fn concurrent_administrators_wait_for_each_other_instead_of_failing() {
                     .spawn()
                     .unwrap();
                 use std::io::Write;
-                child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+                child
+                    .stdin
+                    .take()
+                    .unwrap()
+                    .write_all(script.as_bytes())
+                    .unwrap();
                 let r: Run = child.wait_with_output().unwrap().into();
                 drop(node);
                 r

@@ -11,7 +11,7 @@ pub fn quote(v: &str) -> String {
     if bare {
         v.to_string()
     } else {
-        format!("\"{}\"", v.replace('"', "\"\""))
+        format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\"\""))
     }
 }
 
@@ -29,7 +29,49 @@ pub fn format_entry(e: &Entry) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::script::{tokenize, Splitter};
     use super::*;
+    use proptest::prelude::*;
+
+    fn parse_one(text: &str) -> Vec<(String, String)> {
+        let mut sp = Splitter::new();
+        let mut raws = Vec::new();
+        for l in text.split('\n') {
+            raws.extend(sp.feed_line(l).expect("splits"));
+        }
+        sp.finish().expect("complete");
+        assert_eq!(raws.len(), 1, "{text:?}");
+        tokenize(&raws[0])
+            .expect("tokenizes")
+            .args
+            .into_iter()
+            .map(|a| (a.name, a.value))
+            .collect()
+    }
+
+    proptest! {
+        /// Whatever fetch prints reads back as the same values.
+        #[test]
+        fn printed_values_read_back(v in "[^\\r\\u{0}]{0,60}") {
+            let text = format!("modify person username=x description={};", quote(&v));
+            let args = parse_one(&text);
+            prop_assert_eq!(&args[1].1, &v);
+        }
+
+        /// No input makes the splitter or the tokenizer panic.
+        #[test]
+        fn any_input_is_an_answer_not_a_crash(text in "(?s).{0,200}") {
+            let mut sp = Splitter::new();
+            for l in text.split('\n') {
+                if let Ok(raws) = sp.feed_line(l) {
+                    for r in raws {
+                        let _ = tokenize(&r);
+                    }
+                }
+            }
+            let _ = sp.finish();
+        }
+    }
 
     #[test]
     fn quoting() {

@@ -95,6 +95,17 @@ pub fn check_domain(name: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn parsing_never_panics_and_keys_are_stable(s in "(?s).{0,80}", d in "[a-z.-]{0,20}") {
+            if let Ok(a) = Address::parse(&s, Some(&d)) {
+                let again = Address::parse(&a.to_string(), None).expect("a parsed address parses again");
+                prop_assert_eq!(again.key(), a.key());
+            }
+        }
+    }
 
     #[test]
     fn parses_full_and_bare() {

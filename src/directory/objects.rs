@@ -252,7 +252,10 @@ fn default_domain(c: &mut Conn) -> Result<Domain> {
         return invalid(format!(
             "give domain=: the store has {} domains ({})",
             all.len(),
-            all.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", ")
+            all.iter()
+                .map(|d| d.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     Ok(all.into_iter().next().expect("one domain"))

@@ -30,7 +30,11 @@ impl From<Output> for Run {
 
 impl Run {
     pub fn ok(self) -> Run {
-        assert_eq!(self.code, 0, "command failed:\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "command failed:\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
@@ -159,7 +163,10 @@ fn closed(v: &str) -> bool {
 }
 
 pub fn attr<'a>(entry: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    entry.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    entry
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// An argon2id hash of "secret", as another system would export it.
