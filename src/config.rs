@@ -31,6 +31,7 @@ struct StoreSection {
     password_file: Option<PathBuf>,
     pool_size: Option<u32>,
     wait_seconds: Option<u64>,
+    schema: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -98,6 +99,7 @@ pub fn resolve(cli_store: Option<&str>, cli_config: Option<&Path>) -> Result<Con
         }
         open.wait = Duration::from_secs(s);
     }
+    open.schema = file.store.schema.filter(|s| !s.trim().is_empty());
     if let Some(p) = file.store.password_file {
         open.password = PasswordSource::File(p);
     }

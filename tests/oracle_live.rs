@@ -28,6 +28,7 @@ fn live_store() -> Store {
         wait: Duration::from_secs(30),
         password: PasswordSource::Environment,
         create: false,
+        schema: None,
     };
     Store::open(&url, &opts).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -173,6 +174,7 @@ fn unreachable_store_fails_in_one_line() {
         wait: Duration::from_secs(5),
         password: PasswordSource::File(file),
         create: false,
+        schema: None,
     };
     match Store::open(&url, &opts) {
         Err(StoreError::Unavailable(msg)) => {

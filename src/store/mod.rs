@@ -66,6 +66,8 @@ pub struct OpenOptions {
     /// Create the embedded store's directory and file when absent (init); otherwise a missing
     /// file is an error.
     pub create: bool,
+    /// Oracle: the schema owner, when connections log on as another user (`CURRENT_SCHEMA`).
+    pub schema: Option<String>,
 }
 
 impl Default for OpenOptions {
@@ -75,6 +77,7 @@ impl Default for OpenOptions {
             wait: Duration::from_secs(30),
             password: PasswordSource::Environment,
             create: false,
+            schema: None,
         }
     }
 }

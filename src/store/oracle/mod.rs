@@ -31,20 +31,47 @@ pub const STMT_CACHE_SIZE: u32 = 64;
 
 /// Runs on every new pooled connection before it is used.
 #[derive(Debug)]
-struct SessionSetup;
+struct SessionSetup {
+    schema: Option<String>,
+}
 
 impl r2d2::CustomizeConnection<Connection, ::oracle::Error> for SessionSetup {
     fn on_acquire(&self, conn: &mut Connection) -> Result<(), ::oracle::Error> {
-        setup_session(conn)
+        setup_session(conn, self.schema.as_deref())
     }
 }
 
-fn setup_session(conn: &mut Connection) -> Result<(), ::oracle::Error> {
+/// An unquoted Oracle identifier (checked, since an identifier cannot be a bind value).
+pub fn check_schema_name(name: &str) -> Result<String, StoreError> {
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '#'));
+    if ok {
+        Ok(name.to_ascii_uppercase())
+    } else {
+        Err(StoreError::Unavailable(format!(
+            "schema {name:?} is not an Oracle identifier (a letter, then letters, digits, _ $ #)"
+        )))
+    }
+}
+
+fn setup_session(conn: &mut Connection, schema: Option<&str>) -> Result<(), ::oracle::Error> {
     conn.set_autocommit(false);
     conn.statement("ALTER SESSION SET TIME_ZONE = '+00:00'")
         .exclude_from_cache()
         .build()?
         .execute(&[])?;
+    if let Some(schema) = schema {
+        // the server's connections log on as their own user (role ESMAIL_SERVER) and name the
+        // schema owner's tables without a prefix
+        conn.statement(&format!("ALTER SESSION SET CURRENT_SCHEMA = {schema}"))
+            .exclude_from_cache()
+            .build()?
+            .execute(&[])?;
+    }
     // Shown in V$SESSION for the DBA; not worth failing over.
     let _ = conn.set_module("esmail");
     Ok(())
@@ -80,11 +107,12 @@ pub fn open_pool(
     opts: &OpenOptions,
 ) -> Result<r2d2::Pool<OracleConnectionManager>, StoreError> {
     let url = store_url(user, connect);
+    let schema = opts.schema.as_deref().map(check_schema_name).transpose()?;
     let password = opts.password.read()?;
     let conn = connector(user, &password, connect);
     match conn.connect() {
         Ok(mut c) => {
-            if let Err(e) = setup_session(&mut c) {
+            if let Err(e) = setup_session(&mut c, schema.as_deref()) {
                 return Err(StoreError::Unavailable(diag::explain_connect(
                     "cannot set up a session on the Oracle store",
                     &url,
@@ -109,7 +137,7 @@ pub fn open_pool(
         .max_size(max)
         .min_idle(Some(1))
         .connection_timeout(opts.wait.max(std::time::Duration::from_millis(1)))
-        .connection_customizer(Box::new(SessionSetup))
+        .connection_customizer(Box::new(SessionSetup { schema }))
         .build(OracleConnectionManager::from_connector(conn))
         .map_err(|e| StoreError::Unavailable(diag::explain_pool(&url, &e.to_string())))
 }
