@@ -455,3 +455,41 @@ fn concurrent_administrators_wait_for_each_other_instead_of_failing() {
     }
     assert_eq!(n.fetch("fetch person username=w*;").len(), 600);
 }
+
+#[test]
+fn on_a_terminal_it_prompts_and_goes_on_after_an_error() {
+    // `script` (util-linux) gives iofcmgr a pseudo-terminal as standard input and output
+    let n = Node::new();
+    let cmd = format!("{} --store {}", iofcmgr_bin(), n.url());
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(n.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("script(1) from util-linux");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"create location\n name=Paris;\ncreate unicorn x=1;\nfetch location name=paris;\nexit\n")
+        .unwrap();
+    let r: Run = child.wait_with_output().unwrap().into();
+    let out = r.stdout.replace('\r', "");
+    assert!(out.contains("IOFCMGR> "), "{out}");
+    assert!(out.contains("2> "), "the continuation prompt: {out}");
+    assert!(out.contains("unknown class unicorn"), "{out}");
+    assert!(
+        out.contains("name=Paris"),
+        "the session went on after the error: {out}"
+    );
+}
+
+#[test]
+fn without_a_terminal_there_is_no_prompt() {
+    let n = Node::new();
+    let r = n.iofcmgr("fetch location;").ok();
+    assert!(!r.stdout.contains("IOFCMGR>") && !r.stderr.contains("IOFCMGR>"));
+}
