@@ -53,6 +53,20 @@ pub struct Config {
     pub defines: Defines,
 }
 
+impl Config {
+    /// The node's own directory on this host: the embedded store's directory, or
+    /// `./esmail-data` with an Oracle store. Logs go below it.
+    pub fn data_dir(&self) -> PathBuf {
+        match &self.url {
+            StoreUrl::Sqlite(p) => match p.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                _ => PathBuf::from("."),
+            },
+            StoreUrl::Oracle { .. } => PathBuf::from("./esmail-data"),
+        }
+    }
+}
+
 /// Limits on the pool that a config file may ask for.
 const MAX_POOL: u32 = 256;
 

@@ -40,6 +40,7 @@ SELECT MAX(version) AS schema_version FROM es_schema_version;
 --   @@run_step.sql 2 V002__name.sql
 -- Step 1 is the base schema, which install.sql creates.
 
+@@run_step.sql 2 V002__process_runtime.sql
 @@grants.sql
 
 PROMPT Schema version after the upgrade:

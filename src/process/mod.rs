@@ -1,6 +1,10 @@
 //! Registered server processes and their parameters: a default per process type, and per
 //! instance a value of its own once one is set (it then stops following the default).
 
+pub mod logging;
+pub mod runtime;
+pub mod schedule;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -11,7 +15,7 @@ use crate::store::{Conn, StoreError};
 
 /// The process types this build of esmail can run. `esmail init` registers one instance of
 /// each; `esmail upgrade` registers the ones a newer build adds.
-pub const PROVIDED: &[&str] = &[];
+pub const PROVIDED: &[&str] = &["guardian", "collector", "statistics"];
 
 #[derive(Debug, Error)]
 pub enum ProcessError {
@@ -131,6 +135,11 @@ pub fn check_value(p: &ParamDefault, value: &str) -> Result<Option<String>> {
         _ => {
             if v.is_empty() {
                 return Ok(None);
+            }
+            if p.name == "schedule" {
+                schedule::Schedule::parse(v).map_err(|e| {
+                    ProcessError::Invalid(format!("parameter schedule of {}: {e}", p.type_name))
+                })?;
             }
             if v.len() > 4000 {
                 return bad("at most 4000 characters");

@@ -36,6 +36,7 @@ pub struct Process {
     pub last_exit_at: Option<DateTime<Utc>>,
     pub refresh_seq: i64,
     pub registered_at: Option<DateTime<Utc>>,
+    pub heartbeat_at: Option<DateTime<Utc>>,
 }
 
 pub fn process_types(c: &mut Conn) -> Result<Vec<ProcessType>, StoreError> {
@@ -120,6 +121,7 @@ pub fn processes(
             last_exit_at: r.opt_time(10)?,
             refresh_seq: r.i64(11)?,
             registered_at: r.opt_time(12)?,
+            heartbeat_at: r.opt_time(13)?,
         })
     })
     .collect()
@@ -157,4 +159,95 @@ pub fn param_values(
     .iter()
     .map(|r| Ok((r.str(0)?, r.opt_str(1)?)))
     .collect()
+}
+
+/// Which registered instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key<'a> {
+    pub node_id: i64,
+    pub type_name: &'a str,
+    pub instance: i64,
+}
+
+impl Key<'_> {
+    fn binds(&self) -> Vec<(&'static str, super::Value)> {
+        binds!["node_id" => self.node_id, "type_name" => self.type_name, "instance_no" => self.instance]
+    }
+}
+
+fn with(k: &Key<'_>, mut extra: Vec<(&'static str, super::Value)>) -> Vec<(&'static str, super::Value)> {
+    extra.extend(k.binds());
+    extra
+}
+
+/// Sets what the Guardian should make of an instance: RUNNING or STOPPED.
+pub fn set_desired(c: &mut Conn, k: &Key<'_>, state: &str) -> Result<u64, StoreError> {
+    c.execute(&q::PROCESS_SET_DESIRED, &with(k, binds!["desired_state" => state]))
+}
+
+/// Asks a running instance to reread its parameters.
+pub fn request_refresh(c: &mut Conn, k: &Key<'_>) -> Result<u64, StoreError> {
+    c.execute(&q::PROCESS_REFRESH, &k.binds())
+}
+
+/// Records that an instance runs (or is starting) as `pid` on `host`.
+pub fn record_started(
+    c: &mut Conn,
+    k: &Key<'_>,
+    state: &str,
+    pid: i64,
+    host: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    c.execute(
+        &q::PROCESS_STARTED,
+        &with(
+            k,
+            binds!["actual_state" => state, "pid" => pid, "host_name" => host, "started_at" => now, "heartbeat_at" => now],
+        ),
+    )?;
+    Ok(())
+}
+
+/// The running process says it is alive (only while the record is still its own).
+pub fn heartbeat(c: &mut Conn, k: &Key<'_>, pid: i64, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    c.execute(
+        &q::PROCESS_HEARTBEAT,
+        &with(k, binds!["heartbeat_at" => now, "pid" => pid]),
+    )
+}
+
+pub fn set_actual(c: &mut Conn, k: &Key<'_>, state: &str) -> Result<(), StoreError> {
+    c.execute(&q::PROCESS_STATE, &with(k, binds!["actual_state" => state]))?;
+    Ok(())
+}
+
+/// Records how a process ended; `restarted` counts it as a restart.
+pub fn record_exit(
+    c: &mut Conn,
+    k: &Key<'_>,
+    state: &str,
+    why: &str,
+    restarted: bool,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let why: String = why.chars().take(1000).collect();
+    c.execute(
+        &q::PROCESS_EXITED,
+        &with(
+            k,
+            binds![
+                "actual_state" => state, "restart_increment" => i64::from(restarted),
+                "last_exit" => why, "last_exit_at" => now,
+            ],
+        ),
+    )?;
+    Ok(())
+}
+
+/// What a running process polls: (refresh sequence, desired state, recorded pid).
+pub fn runtime(c: &mut Conn, k: &Key<'_>) -> Result<Option<(i64, String, Option<i64>)>, StoreError> {
+    c.query_opt(&q::PROCESS_RUNTIME, &k.binds())?
+        .map(|r| Ok((r.i64(0)?, r.str(1)?, r.opt_i64(2)?)))
+        .transpose()
 }

@@ -66,6 +66,16 @@ PSEUDO_COLUMNS = {
 SEQUENCE_PSEUDO = {"nextval", "currval"}
 
 
+
+# Oracle data dictionary views a query may read (Oracle-only statements such as the space
+# figures of the Statistics process), with the columns they have.
+DICTIONARY = {
+    "user_segments": ["segment_name", "partition_name", "segment_type", "tablespace_name",
+                      "bytes", "blocks", "extents"],
+    "user_tablespaces": ["tablespace_name", "block_size", "status", "contents"],
+    "user_ts_quotas": ["tablespace_name", "bytes", "max_bytes", "blocks", "max_blocks"],
+}
+
 def norm(name: str) -> str:
     return name.lower()
 
@@ -329,7 +339,10 @@ def build_catalog(report: Report, root: Path) -> tuple[Catalog, dict[int, Path]]
             elif head.startswith("DROP TABLE "):
                 try:
                     tree = parse_one(sql)
-                    cat.tables.pop(norm(tree.this.name), None)
+                    for t in tree.find_all(exp.Table):
+                        if t.name and norm(t.name) not in cat.tables:
+                            report.add(rp, line, f"DROP TABLE {t.name}: no such table in the earlier steps")
+                        cat.tables.pop(norm(t.name), None)
                 except SqlglotError as e:
                     report.add(rp, parse_error_line(e, line), f"sqlglot: {first_line(e)}")
             elif re.match(r"CREATE (UNIQUE |BITMAP )?INDEX ", head) or head.startswith("COMMENT ON ") \
@@ -498,6 +511,8 @@ class Resolver:
             return ctes[name]
         if name == "dual":
             return Source("dual", {"dummy"})
+        if name in DICTIONARY:
+            return Source(name, set(DICTIONARY[name]))
         cols = self.cat.columns(name)
         if cols is None:
             self.problem(table, f"table {name} is not declared in sql/oracle/steps")
