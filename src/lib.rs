@@ -3,8 +3,11 @@
 
 pub mod admin;
 pub mod cli;
+pub mod collector;
 pub mod config;
 pub mod directory;
+pub mod guardian;
 pub mod process;
+pub mod statistics;
 pub mod store;
 pub mod tls;

@@ -9,7 +9,7 @@ use chrono::Utc;
 
 use super::script::Tokens;
 use crate::directory::{self, Args, Class, Ctx, Entry};
-use crate::process::{self, Instance};
+use crate::process::{self, control, Instance};
 use crate::store::{schema, system, Conn, Store, TxMode};
 
 /// What a statement produced.
@@ -44,8 +44,7 @@ pub struct Session {
     group: Option<(usize, Duration)>,
 }
 
-const COMMANDS: &str =
-    "create, modify, delete, fetch, register, show, autocommit, commit, rollback";
+const COMMANDS: &str = "create, modify, delete, fetch, register, startup, shutdown, refresh, show, autocommit, commit, rollback";
 
 impl Session {
     pub fn open(store: &Store) -> Result<Session, AdminError> {
@@ -315,11 +314,64 @@ fn dispatch(c: &mut Conn, node_id: i64, t: &Tokens) -> Result<Output, AdminError
                 }
             }
         }
+        "startup" | "shutdown" | "refresh" => {
+            let what = t.words.get(1).map(String::as_str).unwrap_or("");
+            expect_words(t, 2)?;
+            let mut args = args_of(t)?;
+            let de = |e: directory::DirError| e.to_string();
+            let pe = |e: process::ProcessError| e.to_string();
+            if what == "all" && verb != "refresh" {
+                args.finish(&format!("{verb} all"), &[]).map_err(de)?;
+                return Ok(Output::Done(if verb == "startup" {
+                    control::startup_all(c, node_id).map_err(pe)?
+                } else {
+                    control::shutdown_all(c, node_id).map_err(pe)?
+                }));
+            }
+            if what != "process" {
+                let hint = if verb == "refresh" {
+                    String::new()
+                } else {
+                    format!(" or {verb} all;")
+                };
+                return Err(
+                    format!("{verb} what? ({verb} process server=TYPE instance=N;{hint})").into(),
+                );
+            }
+            let server = args
+                .require(&["server"], &format!("{verb} process"))
+                .map_err(de)?;
+            let instance = args
+                .require(&["instance"], &format!("{verb} process"))
+                .map_err(de)?;
+            args.finish(&format!("{verb} process"), &["server", "instance"])
+                .map_err(de)?;
+            let n = match Instance::parse(&instance).map_err(pe)? {
+                Instance::Number(n) => n,
+                Instance::Default => {
+                    return Err(format!("{verb} process needs an instance number").into())
+                }
+            };
+            Ok(Output::Done(
+                match verb {
+                    "startup" => control::startup(c, node_id, &server, n),
+                    "shutdown" => control::shutdown(c, node_id, &server, n),
+                    _ => control::refresh(c, node_id, &server, n),
+                }
+                .map_err(pe)?,
+            ))
+        }
         "show" => {
             let what = t.words.get(1).map(String::as_str).unwrap_or("");
             expect_words(t, 2)?;
             let mut args = args_of(t)?;
             let de = |e: directory::DirError| e.to_string();
+            if what == "processes" {
+                args.finish("show processes", &[]).map_err(de)?;
+                return Ok(Output::Entries(
+                    control::show(c, node_id).map_err(|e| e.to_string())?,
+                ));
+            }
             match what {
                 "parameters" => {
                     let server = args.require(&["server"], "show parameters").map_err(de)?;
@@ -344,7 +396,7 @@ fn dispatch(c: &mut Conn, node_id: i64, t: &Tokens) -> Result<Output, AdminError
                             .collect(),
                     ))
                 }
-                _ => Err("show what? (show parameters server=TYPE instance=N|default;)".into()),
+                _ => Err("show what? (show processes; or show parameters server=TYPE instance=N|default;)".into()),
             }
         }
         w => Err(format!("unknown command {w} (known: {COMMANDS})").into()),

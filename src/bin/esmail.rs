@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use esmail::admin::init::{self, InitReport};
 use esmail::admin::status;
 use esmail::cli::{fail, init_logging, StoreArgs};
+use esmail::guardian;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -30,11 +31,24 @@ enum Command {
     },
     /// Apply the schema steps this esmail has and the store lacks; register new process types
     Upgrade,
-    /// Initialise the store when it is new, then run the node
+    /// Initialise the store when it is new, then run the node: the Guardian in the
+    /// foreground, which starts and supervises every other process (Ctrl-C stops them all)
     Start {
         /// The first domain, for a new store (default: this machine's host name)
         #[arg(long, value_name = "NAME")]
         domain: Option<String>,
+    },
+    /// The Guardian alone, on an initialised store (what `start` runs after `init`)
+    Guardian,
+    /// The Collector: deletes what is no longer needed (started by the Guardian)
+    Collector {
+        #[arg(long, default_value_t = 1)]
+        instance: i64,
+    },
+    /// Statistics: samples queue lengths, counts and space use (started by the Guardian)
+    Statistics {
+        #[arg(long, default_value_t = 1)]
+        instance: i64,
     },
     /// Show what the store holds: node, domains, processes, directory
     Status,
@@ -78,8 +92,15 @@ fn print_init(r: &InitReport, url: &str) {
 }
 
 fn main() {
-    init_logging();
     let cli = Cli::parse();
+    // the server processes log to their own files (see process::logging); the
+    // administration commands log to standard error
+    if matches!(
+        cli.command,
+        Command::Init { .. } | Command::Upgrade | Command::Status
+    ) {
+        init_logging();
+    }
     let prog = "esmail";
     match cli.command {
         Command::Init { domain } => {
@@ -94,11 +115,29 @@ fn main() {
                 .unwrap_or_else(|e| fail(prog, &e));
             if r.created {
                 print_init(&r, &cfg.url.to_string());
+            } else {
+                println!(
+                    "esmail: node {} of {} (domains {})",
+                    r.node,
+                    cfg.url,
+                    r.domains.join(", ")
+                );
             }
-            let text =
-                status::report(&store, &cfg.url.to_string()).unwrap_or_else(|e| fail(prog, &e));
-            print!("{text}");
-            println!("esmail: the node is ready; this build provides no server process types yet, so there is nothing to run");
+            drop(store);
+            println!(
+                "esmail: starting the Guardian (pid {}); Ctrl-C stops the node",
+                std::process::id()
+            );
+            guardian::run(&cli.store).unwrap_or_else(|e| fail(prog, &e));
+        }
+        Command::Guardian => {
+            guardian::run(&cli.store).unwrap_or_else(|e| fail(prog, &e));
+        }
+        Command::Collector { instance } => {
+            esmail::collector::run(&cli.store, instance).unwrap_or_else(|e| fail(prog, &e));
+        }
+        Command::Statistics { instance } => {
+            esmail::statistics::run(&cli.store, instance).unwrap_or_else(|e| fail(prog, &e));
         }
         Command::Upgrade => {
             let (store, cfg) = cli.store.open(false).unwrap_or_else(|e| fail(prog, &e));

@@ -1,6 +1,7 @@
 //! Registered server processes and their parameters: a default per process type, and per
 //! instance a value of its own once one is set (it then stops following the default).
 
+pub mod control;
 pub mod logging;
 pub mod runtime;
 pub mod schedule;

@@ -45,7 +45,12 @@ pub fn host() -> String {
     crate::admin::init::host_name()
 }
 
-fn params_of(c: &mut Conn, node_id: i64, type_name: &str, instance: i64) -> Result<BTreeMap<String, Option<String>>, String> {
+fn params_of(
+    c: &mut Conn,
+    node_id: i64,
+    type_name: &str,
+    instance: i64,
+) -> Result<BTreeMap<String, Option<String>>, String> {
     Ok(effective(c, node_id, type_name, Instance::Number(instance))
         .map_err(|e| e.to_string())?
         .into_iter()
@@ -56,7 +61,11 @@ fn params_of(c: &mut Conn, node_id: i64, type_name: &str, instance: i64) -> Resu
 /// Stop requested by SIGTERM, SIGINT or SIGHUP.
 pub fn stop_flag() -> Result<Arc<AtomicBool>, String> {
     let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT, signal_hook::consts::SIGHUP] {
+    for sig in [
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGHUP,
+    ] {
         signal_hook::flag::register(sig, stop.clone())
             .map_err(|e| format!("cannot handle signal {sig}: {e}"))?;
     }
@@ -85,7 +94,8 @@ impl Runtime {
             type_name,
             instance,
         };
-        let Some((refresh_seq, _, _)) = repo::runtime(&mut c, &key).map_err(|e| e.to_string())? else {
+        let Some((refresh_seq, _, _)) = repo::runtime(&mut c, &key).map_err(|e| e.to_string())?
+        else {
             return Err(format!(
                 "{type_name} instance {instance} is not registered (iofcmgr: register process server={type_name} instance={instance};)"
             ));
@@ -93,16 +103,31 @@ impl Runtime {
         let params = params_of(&mut c, node_id, type_name, instance)?;
         let host = host();
         let dir = log_dir(&cfg, params.get("logdir").cloned().flatten().as_deref());
-        let level = logging::parse_level(params.get("loglevel").cloned().flatten().as_deref().unwrap_or("info"));
+        let level = logging::parse_level(
+            params
+                .get("loglevel")
+                .cloned()
+                .flatten()
+                .as_deref()
+                .unwrap_or("info"),
+        );
         let name = format!("{type_name}{instance:02}");
-        let log_path = logging::install(&name, &dir, &logging::file_name(&node_name, &host, type_name, instance), level)?;
+        let log_path = logging::install(
+            &name,
+            &dir,
+            &logging::file_name(&node_name, &host, type_name, instance),
+            level,
+        )?;
         let pid = std::process::id() as i64;
         c.transaction(TxMode::Write, |c| {
             repo::record_started(c, &key, "RUNNING", pid, &host, Utc::now())
         })
         .map_err(|e| e.to_string())?;
         drop(c);
-        log::info!("{name} started on node {node_name}, host {host}, store {}", cfg.url);
+        log::info!(
+            "{name} started on node {node_name}, host {host}, store {}",
+            cfg.url
+        );
         Ok(Runtime {
             store,
             cfg,
@@ -164,6 +189,10 @@ impl Runtime {
                     log::warn!("cannot reach the store: {e}");
                 }
             }
+            if self.refreshed {
+                // let the caller apply new parameters (an interval, say) at once
+                return !self.stopping();
+            }
             let now = Instant::now();
             if now >= until {
                 return !self.stopping();
@@ -193,7 +222,11 @@ impl Runtime {
         if seq != self.refresh_seq {
             self.refresh_seq = seq;
             let params = params_of(&mut c, self.node_id, &self.type_name, self.instance)?;
-            let level = params.get("loglevel").cloned().flatten().unwrap_or_else(|| "info".into());
+            let level = params
+                .get("loglevel")
+                .cloned()
+                .flatten()
+                .unwrap_or_else(|| "info".into());
             logging::set_level(logging::parse_level(&level));
             self.params = params;
             self.refreshed = true;
@@ -202,9 +235,15 @@ impl Runtime {
         Ok(())
     }
 
-    /// Records the end of the process (called on a graceful stop).
+    /// Records the end of the process (called on a graceful stop). Under a Guardian that is
+    /// still there, the Guardian records it (it knows why it asked); alone, or orphaned, the
+    /// process records it itself.
     pub fn finish(self, why: &str) {
         log::info!("{}{:02} stopping: {why}", self.type_name, self.instance);
+        if supervised() {
+            log::logger().flush();
+            return;
+        }
         let key = self.key();
         if let Ok(mut c) = self.store.conn() {
             let r = c.transaction(TxMode::Write, |c| {
@@ -216,6 +255,21 @@ impl Runtime {
         }
         log::logger().flush();
     }
+}
+
+/// The environment variable through which the Guardian tells a child its pid.
+pub const GUARDIAN_PID_ENV: &str = "ESMAIL_GUARDIAN_PID";
+
+/// Is this process the child of a Guardian that is still its parent?
+fn supervised() -> bool {
+    let Some(g) = std::env::var(GUARDIAN_PID_ENV)
+        .ok()
+        .and_then(|v| v.parse::<i32>().ok())
+    else {
+        return false;
+    };
+    // SAFETY: getppid has no preconditions.
+    unsafe { libc::getppid() == g }
 }
 
 /// Where a node's logs go: `logdir` when absolute, else relative to the node's data directory

@@ -76,7 +76,9 @@ fn duration(s: &str) -> Result<i64, String> {
         Some((i, _)) => (&t[..i], &t[i..]),
         None => (t, "m"),
     };
-    let n: i64 = num.parse().map_err(|_| format!("{t:?} is not a duration"))?;
+    let n: i64 = num
+        .parse()
+        .map_err(|_| format!("{t:?} is not a duration"))?;
     let secs = match unit {
         "s" => n,
         "m" | "min" => n * 60,
@@ -93,9 +95,9 @@ impl Schedule {
     pub fn parse(text: &str) -> Result<Schedule, String> {
         let mut slices = Vec::new();
         for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-            let (d, range) = part
-                .split_once(char::is_whitespace)
-                .ok_or_else(|| format!("slice {part:?}: expected DAYS START-END or DAYS START+DURATION"))?;
+            let (d, range) = part.split_once(char::is_whitespace).ok_or_else(|| {
+                format!("slice {part:?}: expected DAYS START-END or DAYS START+DURATION")
+            })?;
             let days = days(d).map_err(|e| format!("slice {part:?}: {e}"))?;
             let range = range.trim();
             let (start, seconds) = if let Some((a, b)) = range.split_once('+') {
@@ -108,9 +110,15 @@ impl Schedule {
                 }
                 (a, secs)
             } else {
-                return Err(format!("slice {part:?}: expected START-END or START+DURATION"));
+                return Err(format!(
+                    "slice {part:?}: expected START-END or START+DURATION"
+                ));
             };
-            slices.push(Slice { days, start, seconds });
+            slices.push(Slice {
+                days,
+                start,
+                seconds,
+            });
             if slices.len() > MAX_SLICES {
                 return Err(format!("a schedule has at most {MAX_SLICES} slices"));
             }
@@ -155,7 +163,9 @@ mod tests {
 
     fn at(s: &str) -> DateTime<Utc> {
         // 2026-11-30 is a Monday
-        Utc.from_utc_datetime(&chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap())
+        Utc.from_utc_datetime(
+            &chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap(),
+        )
     }
 
     #[test]
@@ -171,17 +181,29 @@ mod tests {
     #[test]
     fn slices_cross_midnight_and_seconds_count() {
         let s = Schedule::parse("sun 23:00-01:00").unwrap();
-        assert!(s.active(&at("2026-11-30 00:30:00")), "monday 00:30 is still sunday's slice");
+        assert!(
+            s.active(&at("2026-11-30 00:30:00")),
+            "monday 00:30 is still sunday's slice"
+        );
         let s = Schedule::parse("daily 10:00:05+20s").unwrap();
         assert!(!s.active(&at("2026-11-30 10:00:04")));
         assert!(s.active(&at("2026-11-30 10:00:05")));
         assert!(!s.active(&at("2026-11-30 10:00:25")));
-        assert!(Schedule::parse("").unwrap().active(&at("2026-11-30 10:00:25")));
+        assert!(Schedule::parse("")
+            .unwrap()
+            .active(&at("2026-11-30 10:00:25")));
     }
 
     #[test]
     fn mistakes_are_named() {
-        for bad in ["mon", "funday 10:00-11:00", "mon 25:00-26:00", "mon 10:00+0", "mon 10:00+9d", "mon 10:00"] {
+        for bad in [
+            "mon",
+            "funday 10:00-11:00",
+            "mon 25:00-26:00",
+            "mon 10:00+0",
+            "mon 10:00+9d",
+            "mon 10:00",
+        ] {
             assert!(Schedule::parse(bad).is_err(), "{bad}");
         }
         assert!(Schedule::parse("mon,wed,fri 09:00+30").is_ok());

@@ -11,8 +11,10 @@ pub mod sqlite;
 mod url;
 mod value;
 
+pub mod collector;
 pub mod directory;
 pub mod processes;
+pub mod statistics;
 pub mod system;
 
 use std::time::Duration;

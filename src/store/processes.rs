@@ -175,14 +175,20 @@ impl Key<'_> {
     }
 }
 
-fn with(k: &Key<'_>, mut extra: Vec<(&'static str, super::Value)>) -> Vec<(&'static str, super::Value)> {
+fn with(
+    k: &Key<'_>,
+    mut extra: Vec<(&'static str, super::Value)>,
+) -> Vec<(&'static str, super::Value)> {
     extra.extend(k.binds());
     extra
 }
 
 /// Sets what the Guardian should make of an instance: RUNNING or STOPPED.
 pub fn set_desired(c: &mut Conn, k: &Key<'_>, state: &str) -> Result<u64, StoreError> {
-    c.execute(&q::PROCESS_SET_DESIRED, &with(k, binds!["desired_state" => state]))
+    c.execute(
+        &q::PROCESS_SET_DESIRED,
+        &with(k, binds!["desired_state" => state]),
+    )
 }
 
 /// Asks a running instance to reread its parameters.
@@ -210,7 +216,12 @@ pub fn record_started(
 }
 
 /// The running process says it is alive (only while the record is still its own).
-pub fn heartbeat(c: &mut Conn, k: &Key<'_>, pid: i64, now: DateTime<Utc>) -> Result<u64, StoreError> {
+pub fn heartbeat(
+    c: &mut Conn,
+    k: &Key<'_>,
+    pid: i64,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
     c.execute(
         &q::PROCESS_HEARTBEAT,
         &with(k, binds!["heartbeat_at" => now, "pid" => pid]),
@@ -246,7 +257,10 @@ pub fn record_exit(
 }
 
 /// What a running process polls: (refresh sequence, desired state, recorded pid).
-pub fn runtime(c: &mut Conn, k: &Key<'_>) -> Result<Option<(i64, String, Option<i64>)>, StoreError> {
+pub fn runtime(
+    c: &mut Conn,
+    k: &Key<'_>,
+) -> Result<Option<(i64, String, Option<i64>)>, StoreError> {
     c.query_opt(&q::PROCESS_RUNTIME, &k.binds())?
         .map(|r| Ok((r.i64(0)?, r.str(1)?, r.opt_i64(2)?)))
         .transpose()

@@ -1,0 +1,5 @@
+SELECT report_id
+FROM es_monitor_report
+WHERE created_at < :cutoff
+ORDER BY created_at, report_id
+FETCH FIRST :batch_size ROWS ONLY

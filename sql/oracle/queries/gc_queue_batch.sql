@@ -1,0 +1,5 @@
+SELECT entry_id
+FROM es_queue_entry
+WHERE queue_name = 'COLLECTOR'
+ORDER BY entry_id
+FETCH FIRST :batch_size ROWS ONLY

@@ -1,0 +1,1 @@
+SELECT COUNT(*) FROM es_account WHERE home_node_id = :node_id

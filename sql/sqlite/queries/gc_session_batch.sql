@@ -1,0 +1,5 @@
+SELECT session_id
+FROM es_session
+WHERE last_active_at < :cutoff
+ORDER BY last_active_at, session_id
+LIMIT :batch_size
