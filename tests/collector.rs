@@ -548,3 +548,41 @@ fn collected_statistics_samples_are_the_old_ones_only() {
     assert_eq!(r.stat_samples, 0);
     assert_eq!(f.count("es_stat_sample", "1 = 1"), 12);
 }
+
+// ------------------------------------------------------------------ end to end
+
+#[test]
+fn the_running_collector_removes_content_whose_last_pointer_was_deleted_and_nothing_else() {
+    let f = Fixture::new();
+    let kept = f.message(100, 1);
+    f.pointer(kept, 1);
+    let doomed = f.message(200, 1);
+    f.pointer(doomed, 2);
+    let queued = f.message(300, 0);
+    f.queue_entry("SUBMISSION", Some(queued), &["orapost@acme.com"]);
+    // a user deletes the last pointer to `doomed`
+    f.db.execute("DELETE FROM es_folder_message WHERE message_id = ?1", [doomed]).unwrap();
+
+    f.node
+        .iofcmgr("register paramvalue server=collector instance=1 parameter=interval value=1;")
+        .ok();
+    let mut node = common::command(common::esmail_bin(), f.node.path())
+        .args(["start"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while f.exists("es_message", "message_id", doomed) {
+        assert!(std::time::Instant::now() < until, "the collector never removed the content");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // give it a few more rounds: it must not touch the others
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    unsafe {
+        libc::kill(node.id() as i32, libc::SIGTERM);
+    }
+    assert_eq!(node.wait().unwrap().code(), Some(0));
+    assert!(f.exists("es_message", "message_id", kept), "a message with a pointer stays");
+    assert!(f.exists("es_message", "message_id", queued), "a queued message stays");
+}
