@@ -117,13 +117,17 @@ pub fn resolve(cli_store: Option<&str>, cli_config: Option<&Path>) -> Result<Con
     if let Some(p) = file.store.password_file {
         open.password = PasswordSource::File(p);
     }
+    // tablespaces not named here default, on Oracle, to the schema owner's default
+    // tablespace (as in install.sql); see store::schema::upgrade
     let mut defines = Defines::new();
     for (k, v) in [
         ("data_tablespace", file.oracle.data_tablespace),
         ("index_tablespace", file.oracle.index_tablespace),
         ("lob_tablespace", file.oracle.lob_tablespace),
     ] {
-        defines.insert(k.to_string(), v.unwrap_or_else(|| "USERS".to_string()));
+        if let Some(v) = v.filter(|v| !v.trim().is_empty()) {
+            defines.insert(k.to_string(), v);
+        }
     }
     Ok(Config {
         url,
@@ -149,4 +153,14 @@ fn read(p: &Path) -> Result<File, String> {
             .unwrap_or("");
         format!("config file {}: {at}: {what}", p.display())
     })
+}
+
+/// The machine's host name, in lower case.
+pub fn host_name() -> String {
+    hostname::get()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .map(|h| h.trim().to_ascii_lowercase())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
 }

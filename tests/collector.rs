@@ -561,7 +561,11 @@ fn the_running_collector_removes_content_whose_last_pointer_was_deleted_and_noth
     let queued = f.message(300, 0);
     f.queue_entry("SUBMISSION", Some(queued), &["orapost@acme.com"]);
     // a user deletes the last pointer to `doomed`
-    f.db.execute("DELETE FROM es_folder_message WHERE message_id = ?1", [doomed]).unwrap();
+    f.db.execute(
+        "DELETE FROM es_folder_message WHERE message_id = ?1",
+        [doomed],
+    )
+    .unwrap();
 
     f.node
         .iofcmgr("register paramvalue server=collector instance=1 parameter=interval value=1;")
@@ -574,7 +578,10 @@ fn the_running_collector_removes_content_whose_last_pointer_was_deleted_and_noth
         .unwrap();
     let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while f.exists("es_message", "message_id", doomed) {
-        assert!(std::time::Instant::now() < until, "the collector never removed the content");
+        assert!(
+            std::time::Instant::now() < until,
+            "the collector never removed the content"
+        );
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
     // give it a few more rounds: it must not touch the others
@@ -583,6 +590,12 @@ fn the_running_collector_removes_content_whose_last_pointer_was_deleted_and_noth
         libc::kill(node.id() as i32, libc::SIGTERM);
     }
     assert_eq!(node.wait().unwrap().code(), Some(0));
-    assert!(f.exists("es_message", "message_id", kept), "a message with a pointer stays");
-    assert!(f.exists("es_message", "message_id", queued), "a queued message stays");
+    assert!(
+        f.exists("es_message", "message_id", kept),
+        "a message with a pointer stays"
+    );
+    assert!(
+        f.exists("es_message", "message_id", queued),
+        "a queued message stays"
+    );
 }

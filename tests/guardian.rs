@@ -3,7 +3,7 @@
 mod common;
 use common::*;
 
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 /// Generous: these wait for events, they do not measure speed.

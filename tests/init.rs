@@ -31,8 +31,9 @@ fn init_creates_the_first_node_and_is_idempotent() {
     let orapost = n.fetch("fetch person username=orapost;");
     assert_eq!(attr(&orapost[0], "address"), Some("orapost@acme.com"));
     let status = n.esmail(&["status"]).ok();
+    let latest = esmail::store::schema::latest(esmail::store::Dialect::Sqlite);
     assert!(
-        status.stdout.contains("schema version 1"),
+        status.stdout.contains(&format!("schema version {latest}")),
         "{}",
         status.stdout
     );
@@ -198,9 +199,28 @@ fn upgrade_on_a_current_store_changes_nothing() {
 }
 
 #[test]
-fn start_initialises_a_new_store_and_reports_it() {
+fn start_initialises_a_new_store_then_runs_the_guardian_until_sigterm() {
     let n = Node::empty();
-    let r = n.esmail(&["start", "--domain", "example.org"]).ok();
-    assert!(r.stdout.contains("initialised"), "{}", r.stdout);
-    assert!(r.stdout.contains("domain     example.org"), "{}", r.stdout);
+    let out = n.path().join("start.out");
+    let mut child = command(esmail_bin(), n.path())
+        .args(["start", "--domain", "example.org"])
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        if text.contains("starting the Guardian") {
+            assert!(text.contains("initialised"), "{text}");
+            assert!(text.contains("domain example.org"), "{text}");
+            break;
+        }
+        assert!(std::time::Instant::now() < until, "{text}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    assert_eq!(child.wait().unwrap().code(), Some(0));
 }

@@ -141,11 +141,17 @@ fn commit_and_rollback_with_autocommit_off() {
     .ok();
     assert!(n.fetch("fetch location name=HQ;").is_empty());
     assert_eq!(n.fetch("fetch location name=London;").len(), 1);
-    // uncommitted work at the end of the script is rolled back, with a warning
-    let r = n
-        .iofcmgr("autocommit off;\ncreate location name=Tokyo;\n")
-        .ok();
+    // uncommitted work at the end of the script is rolled back, and that is an error
+    let r = n.iofcmgr("autocommit off;\ncreate location name=Tokyo;\n");
+    assert_ne!(r.code, 0);
     assert!(r.stderr.contains("rolled back"), "{}", r.stderr);
+    // with autocommit on, rollback has nothing to undo
+    let r = n
+        .iofcmgr("create location name=Oslo;\ncreate location name=Bern;\nrollback;\n")
+        .ok();
+    assert_eq!(r.code, 0);
+    assert_eq!(n.fetch("fetch location name=Oslo;").len(), 1);
+    assert_eq!(n.fetch("fetch location name=Bern;").len(), 1);
     assert!(n.fetch("fetch location name=Tokyo;").is_empty());
 }
 
@@ -153,6 +159,8 @@ fn commit_and_rollback_with_autocommit_off() {
 fn mistakes_are_errors_not_silent_successes() {
     let n = Node::new();
     contract(&n);
+    n.iofcmgr("create publictemplate name=welcome subject=Hi;")
+        .ok();
     let cases: &[(&str, &str)] = &[
         ("create unicorn name=x;", "unknown class unicorn"),
         ("create person username=zz colour=blue;", "unknown attribute colour"),
@@ -177,6 +185,9 @@ fn mistakes_are_errors_not_silent_successes() {
         ("register paramvalue server=postman instance=7 parameter=loglevel value=debug;", "not registered"),
         ("create publicalias name=x target=\"a@b@\";", "holds"),
         ("create publicalias name=x target=\"a@b..c\";", "not a domain"),
+        ("create publicalias name=x target=welcome;", "a template"),
+        ("fetch person owner=jdoe@acme.com;", "no owner"),
+        ("register paramvalue server=collector instance=default parameter=work value=\"content,frob\";", "not a kind of work"),
     ];
     for (stmt, expect) in cases {
         let r = n.iofcmgr(stmt);

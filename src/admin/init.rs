@@ -28,15 +28,7 @@ fn err(e: impl std::fmt::Display) -> AdminError {
     AdminError(e.to_string())
 }
 
-/// The machine's host name, in lower case.
-pub fn host_name() -> String {
-    hostname::get()
-        .ok()
-        .and_then(|h| h.into_string().ok())
-        .map(|h| h.trim().to_ascii_lowercase())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".to_string())
-}
+pub use crate::config::host_name;
 
 fn node_name_from_host(host: &str) -> String {
     let first = host.split('.').next().unwrap_or(host);

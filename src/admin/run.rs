@@ -189,10 +189,16 @@ pub fn run_script(
             error = Some((e.line, e.message));
         }
     }
+    let last_line = stmts.last().map(|t| t.line).unwrap_or(0);
     let warning = match session.finish() {
-        Ok(w) => w,
+        Ok(Some(w)) => {
+            // work left uncommitted was lost: the script did not do what it says
+            error.get_or_insert((last_line, w));
+            None
+        }
+        Ok(None) => None,
         Err(e) => {
-            error.get_or_insert((0, format!("the final commit failed: {e}")));
+            error.get_or_insert((last_line, e.to_string()));
             None
         }
     };
@@ -254,6 +260,12 @@ pub fn run_interactive(mut session: Session, input: &mut dyn BufRead) -> Option<
         }
     }
     println!();
+    if sp.pending() {
+        eprintln!(
+            "iofcmgr: the statement begun at line {} was never ended with ';' and did not run",
+            sp.line()
+        );
+    }
     match session.finish() {
         Ok(w) => w,
         Err(e) => Some(format!("the final commit failed: {e}")),

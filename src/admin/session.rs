@@ -42,6 +42,8 @@ pub struct Session {
     autocommit: bool,
     tx: Tx,
     group: Option<(usize, Duration)>,
+    /// The line of the first statement of the pending group.
+    group_first_line: usize,
 }
 
 const COMMANDS: &str = "create, modify, delete, fetch, register, startup, shutdown, refresh, show, autocommit, commit, rollback";
@@ -58,6 +60,7 @@ impl Session {
             autocommit: true,
             tx: Tx::None,
             group: None,
+            group_first_line: 0,
         })
     }
 
@@ -71,6 +74,16 @@ impl Session {
 
     pub fn autocommit(&self) -> bool {
         self.autocommit
+    }
+
+    /// Commits the pending group; a failure names the lines whose statements were lost.
+    fn end_group(&mut self) -> Result<(), AdminError> {
+        let first = self.group_first_line;
+        self.end_tx(true).map(|_| ()).map_err(|e| {
+            AdminError(format!(
+                "{e}: the statements from line {first} on were not committed"
+            ))
+        })
     }
 
     fn end_tx(&mut self, commit: bool) -> Result<usize, AdminError> {
@@ -96,6 +109,12 @@ impl Session {
             "commit" | "rollback" => {
                 expect_words(t, 1)?;
                 no_args(t)?;
+                if let Tx::Group { .. } = self.tx {
+                    // with autocommit on, the statements of a group count as committed
+                    // already: a rollback has nothing to undo
+                    self.end_group()?;
+                    return Ok(Output::Done(format!("nothing to {verb}: autocommit is on")));
+                }
                 let commit = verb == "commit";
                 let n = self.end_tx(commit)?;
                 let what = if commit { "committed" } else { "rolled back" };
@@ -129,7 +148,9 @@ impl Session {
                 }
             };
         }
-        let Some((max, age)) = self.group else {
+        let grouped = self.group.filter(|_| !(read_only && self.tx == Tx::None));
+        let Some((max, age)) = grouped else {
+            // one transaction of its own (a read needs no write lock)
             let mode = if read_only {
                 TxMode::Read
             } else {
@@ -143,6 +164,7 @@ impl Session {
                 statements: 0,
                 since: Instant::now(),
             };
+            self.group_first_line = t.line;
         }
         self.conn.savepoint()?;
         match dispatch(&mut self.conn, node_id, t) {
@@ -151,7 +173,7 @@ impl Session {
                 if let Tx::Group { statements, since } = &mut self.tx {
                     *statements += 1;
                     if *statements >= max || since.elapsed() >= age {
-                        self.end_tx(true)?;
+                        self.end_group()?;
                     }
                 }
                 Ok(o)
@@ -159,9 +181,11 @@ impl Session {
             Err(e) => {
                 // undo this statement alone, keep (commit) the ones before it
                 let undone = self.conn.rollback_to_savepoint();
-                let ended = self.end_tx(undone.is_ok());
-                undone?;
-                ended?;
+                if undone.is_err() {
+                    let _ = self.end_tx(false);
+                    undone?;
+                }
+                self.end_group()?;
                 Err(e)
             }
         }
@@ -190,7 +214,7 @@ impl Session {
         match self.tx {
             Tx::None => Ok(None),
             Tx::Group { .. } => {
-                self.end_tx(true)?;
+                self.end_group()?;
                 Ok(None)
             }
             Tx::Manual { .. } => {
@@ -381,8 +405,17 @@ fn dispatch(c: &mut Conn, node_id: i64, t: &Tokens) -> Result<Output, AdminError
                     let inst = Instance::parse(&instance).map_err(|e| e.to_string())?;
                     let list =
                         process::effective(c, node_id, &server, inst).map_err(|e| e.to_string())?;
+                    let mut entries = Vec::new();
+                    if let Instance::Number(n) = inst {
+                        // the instance number is a parameter of its own, fixed at registration
+                        entries.push(vec![
+                            ("parameter".to_string(), "instance".to_string()),
+                            ("value".to_string(), n.to_string()),
+                            ("source".to_string(), "registration".to_string()),
+                        ]);
+                    }
                     Ok(Output::Entries(
-                        list.into_iter()
+                        entries.into_iter().chain(list.into_iter()
                             .map(|p| {
                                 vec![
                                     ("parameter".to_string(), p.name),
@@ -392,7 +425,7 @@ fn dispatch(c: &mut Conn, node_id: i64, t: &Tokens) -> Result<Output, AdminError
                                         if p.own { "instance" } else { "default" }.to_string(),
                                     ),
                                 ]
-                            })
+                            }))
                             .collect(),
                     ))
                 }

@@ -28,6 +28,24 @@ struct Cli {
     script: Option<PathBuf>,
 }
 
+/// Reads a whole script; one larger than MAX_SCRIPT is refused, not cut.
+fn read_script(r: impl Read, name: &str) -> String {
+    let mut s = String::new();
+    if let Err(e) = r.take(MAX_SCRIPT + 1).read_to_string(&mut s) {
+        fail("iofcmgr", format!("cannot read {name}: {e}"));
+    }
+    if s.len() as u64 > MAX_SCRIPT {
+        fail(
+            "iofcmgr",
+            format!(
+                "{name} is larger than {} MiB: split the script",
+                MAX_SCRIPT >> 20
+            ),
+        );
+    }
+    s
+}
+
 fn main() {
     init_logging();
     let cli = Cli::parse();
@@ -36,20 +54,10 @@ fn main() {
         Some(p) => {
             let f = std::fs::File::open(p)
                 .unwrap_or_else(|e| fail(prog, &format!("cannot read {}: {e}", p.display())));
-            let mut s = String::new();
-            if let Err(e) = f.take(MAX_SCRIPT).read_to_string(&mut s) {
-                fail(prog, &format!("cannot read {}: {e}", p.display()));
-            }
-            Some(s)
+            Some(read_script(f, &p.display().to_string()))
         }
         None if std::io::stdin().is_terminal() => None,
-        None => {
-            let mut s = String::new();
-            if let Err(e) = std::io::stdin().take(MAX_SCRIPT).read_to_string(&mut s) {
-                fail(prog, &format!("cannot read standard input: {e}"));
-            }
-            Some(s)
-        }
+        None => Some(read_script(std::io::stdin(), "standard input")),
     };
     let (store, _cfg) = cli.store.open(false).unwrap_or_else(|e| fail(prog, &e));
     let session = Session::open(&store).unwrap_or_else(|e| fail(prog, &e));

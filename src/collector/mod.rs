@@ -399,3 +399,17 @@ pub fn run(args: &StoreArgs, instance: i64) -> Result<(), String> {
     rt.finish("stopped by signal");
     Ok(())
 }
+
+#[cfg(test)]
+mod kinds_tests {
+    use super::Kind;
+
+    #[test]
+    fn the_work_parameter_accepts_exactly_the_kinds_there_are() {
+        let mut names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
+        let mut known = crate::process::COLLECTOR_WORK.to_vec();
+        names.sort();
+        known.sort();
+        assert_eq!(names, known);
+    }
+}

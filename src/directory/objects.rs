@@ -329,6 +329,9 @@ fn resolve(c: &mut Conn, text: &str, domain: &str, owner_scope: i64) -> Result<M
     let key = a.local.to_lowercase();
     if owner_scope != 0 {
         if let Some(o) = repo::find_object(c, d.domain_id, owner_scope, &key)? {
+            if o.class == "PRIVATETEMPLATE" {
+                return invalid(format!("{text}: {} is a template, not an address", o.name));
+            }
             return Ok(Member {
                 address: a.to_string(),
                 object_id: Some(o.object_id),
@@ -336,6 +339,14 @@ fn resolve(c: &mut Conn, text: &str, domain: &str, owner_scope: i64) -> Result<M
         }
     }
     match repo::find_object(c, d.domain_id, 0, &key)? {
+        Some(o)
+            if matches!(
+                ObjectClass::from_stored(&o.class),
+                Some(PublicTemplate | PrivateTemplate)
+            ) =>
+        {
+            invalid(format!("{text}: {} is a template, not an address", o.name))
+        }
         Some(o) => Ok(Member {
             address: a.to_string(),
             object_id: Some(o.object_id),
@@ -845,19 +856,30 @@ pub fn fetch(c: &mut Conn, _ctx: &Ctx, oc: ObjectClass, mut args: Args) -> Resul
     let key = args.take(&[oc.key_attr()]);
     let domain = args.take(&["domain"]);
     let owner = args.take(&["owner"]);
-    let known = oc.known(false);
+    if owner.is_some() && !oc.is_private() {
+        return invalid(format!(
+            "fetch {}: public objects have no owner",
+            oc.keyword()
+        ));
+    }
+    let mut known: Vec<&str> = oc
+        .known(false)
+        .into_iter()
+        .filter(|k| !matches!(*k, "password" | "passwordhash" | "domain" | "owner"))
+        .collect();
+    if oc.is_account() {
+        known.extend(["used", "homenode", "status"]);
+    }
+    if !oc.is_private() && !matches!(oc, Location | Organization | Role) && !oc.is_template() {
+        known.push("address");
+    }
     for n in args.names() {
-        let extra = ["address", "quota", "used", "homenode", "status"];
-        if !known.contains(&n) && !extra.contains(&n) || n == "password" || n == "passwordhash" {
+        if !known.contains(&n) {
             return invalid(format!(
-                "unknown attribute {n} for fetch {} (known: {})",
+                "unknown attribute {n} for fetch {} (known: {}, {})",
                 oc.keyword(),
-                known
-                    .iter()
-                    .filter(|k| **k != "password" && **k != "passwordhash")
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                if oc.is_private() { "owner" } else { "domain" },
+                known.join(", ")
             ));
         }
     }

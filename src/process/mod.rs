@@ -14,6 +14,19 @@ use thiserror::Error;
 use crate::store::processes::{self as repo, ParamDefault};
 use crate::store::{Conn, StoreError};
 
+/// The kinds of work a Collector instance can be given in its `work` parameter.
+pub const COLLECTOR_WORK: &[&str] = &[
+    "content",
+    "queue",
+    "billing",
+    "changelog",
+    "tombstones",
+    "mailchanges",
+    "sessions",
+    "authfailures",
+    "statistics",
+];
+
 /// The process types this build of esmail can run. `esmail init` registers one instance of
 /// each; `esmail upgrade` registers the ones a newer build adds.
 pub const PROVIDED: &[&str] = &["guardian", "collector", "statistics"];
@@ -136,6 +149,16 @@ pub fn check_value(p: &ParamDefault, value: &str) -> Result<Option<String>> {
         _ => {
             if v.is_empty() {
                 return Ok(None);
+            }
+            if p.type_name == "collector" && p.name == "work" {
+                for w in v.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+                    if !COLLECTOR_WORK.contains(&w.to_ascii_lowercase().as_str()) {
+                        return Err(ProcessError::Invalid(format!(
+                            "parameter work of collector: {w:?} is not a kind of work (known: {})",
+                            COLLECTOR_WORK.join(", ")
+                        )));
+                    }
+                }
             }
             if p.name == "schedule" {
                 schedule::Schedule::parse(v).map_err(|e| {

@@ -42,7 +42,7 @@ pub struct Runtime {
 
 /// The short host name of this machine.
 pub fn host() -> String {
-    crate::admin::init::host_name()
+    crate::config::host_name()
 }
 
 fn params_of(

@@ -149,7 +149,8 @@ impl Store {
         c.transaction(TxMode::Write, f)
     }
 
-    /// Runs `f` in one read transaction (a consistent snapshot).
+    /// Runs `f` in one read transaction: a consistent snapshot (SQLite: a deferred
+    /// transaction; Oracle: `SET TRANSACTION READ ONLY`).
     pub fn read<T, E>(&self, f: impl FnOnce(&mut Conn) -> Result<T, E>) -> Result<T, E>
     where
         E: From<StoreError>,
@@ -226,7 +227,7 @@ impl Conn {
     pub fn begin(&mut self, mode: TxMode) -> Result<(), StoreError> {
         match self {
             Conn::Sqlite(c) => sqlite::begin(c, mode),
-            Conn::Oracle(_) => Ok(()), // Oracle opens a transaction with the first change.
+            Conn::Oracle(c) => oracle::begin(c, mode),
         }
     }
 

@@ -20,6 +20,9 @@ include!(concat!(env!("OUT_DIR"), "/steps.rs"));
 /// Substitution variables of the Oracle scripts (`&&data_tablespace` ...).
 pub type Defines = BTreeMap<String, String>;
 
+/// The tablespace variables of the step files.
+pub const TABLESPACES: [&str; 3] = ["data_tablespace", "index_tablespace", "lob_tablespace"];
+
 pub fn steps(d: Dialect) -> &'static [Step] {
     match d {
         Dialect::Sqlite => SQLITE_STEPS,
@@ -66,6 +69,23 @@ pub fn require_current(conn: &mut Conn) -> Result<u32, StoreError> {
 /// step interrupted half-way is reported and can be finished by the DBA.
 pub fn upgrade(conn: &mut Conn, defines: &Defines) -> Result<Vec<&'static Step>, StoreError> {
     let mut applied = Vec::new();
+    let mut defines = defines.clone();
+    if let Conn::Oracle(raw) = conn {
+        // like install.sql: a tablespace not named defaults to the owner's default tablespace
+        let missing = TABLESPACES.iter().any(|t| !defines.contains_key(*t));
+        if missing {
+            let rows = super::oracle::query(raw, &q::ORACLE_DEFAULT_TABLESPACE, &[])?;
+            let ts = rows
+                .first()
+                .map(|r| r.str(0))
+                .transpose()?
+                .unwrap_or_else(|| "USERS".into());
+            for t in TABLESPACES {
+                defines.entry(t.to_string()).or_insert_with(|| ts.clone());
+            }
+        }
+    }
+    let defines = &defines;
     for step in steps(conn.dialect()) {
         let done = match conn {
             Conn::Sqlite(_) => conn.transaction(TxMode::Write, |c| {

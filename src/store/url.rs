@@ -16,8 +16,8 @@ pub enum StoreUrl {
 pub enum PasswordSource {
     /// The environment variable `ESMAIL_DB_PASSWORD`.
     Environment,
-    /// A file whose first line is the password (named in the config), falling back to the
-    /// environment variable when the variable is set.
+    /// A file whose first line is the password (named in the config). The environment
+    /// variable, when set, still wins: it is how a one-off command overrides the file.
     File(PathBuf),
 }
 

@@ -74,6 +74,7 @@ DICTIONARY = {
                       "bytes", "blocks", "extents"],
     "user_tablespaces": ["tablespace_name", "block_size", "status", "contents"],
     "user_ts_quotas": ["tablespace_name", "bytes", "max_bytes", "blocks", "max_blocks"],
+    "user_users": ["username", "user_id", "default_tablespace", "temporary_tablespace", "created"],
 }
 
 def norm(name: str) -> str:

@@ -374,6 +374,16 @@ pub fn insert_returning(
     }
 }
 
+/// Oracle opens a transaction with the first statement; a read transaction is made read-only
+/// so that all its queries see the database as of its start.
+pub fn begin(c: &mut OConn, mode: super::TxMode) -> Result<(), StoreError> {
+    if mode == super::TxMode::Read {
+        c.execute("SET TRANSACTION READ ONLY", &[])
+            .map_err(|e| map_err("set transaction read only", e))?;
+    }
+    Ok(())
+}
+
 pub fn commit(c: &mut OConn) -> Result<(), StoreError> {
     c.commit().map_err(|e| map_err("commit", e))
 }
