@@ -48,6 +48,7 @@ PROMPT LOB tablespace:   &&lob_tablespace
 -- the steps, in order (a new step is added as one more line)
 @@steps/V001__base.sql
 @@steps/V002__process_runtime.sql
+@@steps/V003__mail_flow.sql
 
 -- the PL/SQL packages (none yet) are added here, as @@../../plsql/NAME.pks and .pkb lines
 

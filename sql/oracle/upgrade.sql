@@ -41,6 +41,7 @@ SELECT MAX(version) AS schema_version FROM es_schema_version;
 -- Step 1 is the base schema, which install.sql creates.
 
 @@run_step.sql 2 V002__process_runtime.sql
+@@run_step.sql 3 V003__mail_flow.sql
 @@grants.sql
 
 PROMPT Schema version after the upgrade:

@@ -14,6 +14,7 @@ mod value;
 pub mod collector;
 pub mod directory;
 pub mod processes;
+pub mod queue;
 pub mod statistics;
 pub mod system;
 

@@ -1,0 +1,102 @@
+//! The message queues: a message stored once, and entries that say where it goes next
+//! (Submission, Rerouting, Dead Message, Remote, Collector, Gateway), each with its recipients.
+
+use chrono::{DateTime, Utc};
+
+use super::{q, Conn, StoreError};
+use crate::binds;
+
+/// The queues of a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
+    Submission,
+    Rerouting,
+    Dead,
+    Remote,
+    Collector,
+    Gateway,
+}
+
+impl Queue {
+    pub fn stored(self) -> &'static str {
+        match self {
+            Queue::Submission => "SUBMISSION",
+            Queue::Rerouting => "REROUTING",
+            Queue::Dead => "DEAD",
+            Queue::Remote => "REMOTE",
+            Queue::Collector => "COLLECTOR",
+            Queue::Gateway => "GATEWAY",
+        }
+    }
+}
+
+/// A message's content and what is known of it when it arrives.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    pub guid: &'a str,
+    pub origin_node_id: i64,
+    /// Byte-exact, as received (with the Received header added in front).
+    pub content: &'a [u8],
+    pub sha256: &'a str,
+    pub rfc822_msgid: Option<&'a str>,
+    pub received_at: DateTime<Utc>,
+}
+
+/// Where a message goes: its envelope.
+#[derive(Debug, Clone)]
+pub struct NewEntry<'a> {
+    pub guid: &'a str,
+    pub queue: Queue,
+    pub node_id: i64,
+    pub target_node_id: Option<i64>,
+    pub gateway_name: Option<&'a str>,
+    /// The envelope sender; `None` for the null sender `<>` (reports, auto-replies).
+    pub sender: Option<&'a str>,
+    pub submitted_by: Option<i64>,
+    pub priority: i64,
+    /// Delayed delivery: not before this time.
+    pub not_before: Option<DateTime<Utc>>,
+    pub recipients: &'a [String],
+}
+
+/// Stores a message's content once; returns its id.
+pub fn insert_message(c: &mut Conn, m: &NewMessage<'_>) -> Result<i64, StoreError> {
+    c.insert_returning(
+        &q::MESSAGE_INSERT,
+        &binds![
+            "guid" => m.guid, "origin_node_id" => m.origin_node_id,
+            "size_bytes" => m.content.len() as i64, "sha256" => m.sha256,
+            "rfc822_msgid" => m.rfc822_msgid.map(|s| s.chars().take(998).collect::<String>()),
+            "received_at" => m.received_at, "content" => m.content.to_vec(),
+        ],
+        "message_id",
+    )
+}
+
+/// Queues a stored message for its recipients; returns the entry's id.
+pub fn insert_entry(
+    c: &mut Conn,
+    message_id: i64,
+    e: &NewEntry<'_>,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let id = c.insert_returning(
+        &q::QUEUE_ENTRY_INSERT,
+        &binds![
+            "guid" => e.guid, "queue_name" => e.queue.stored(), "node_id" => e.node_id,
+            "target_node_id" => e.target_node_id, "gateway_name" => e.gateway_name.map(str::to_string),
+            "message_id" => message_id, "sender_address" => e.sender.map(str::to_string),
+            "submitted_by" => e.submitted_by, "priority" => e.priority,
+            "next_attempt_at" => e.not_before.unwrap_or(now).max(now), "not_before" => e.not_before,
+            "created_at" => now,
+        ],
+        "entry_id",
+    )?;
+    for (i, r) in e.recipients.iter().enumerate() {
+        c.execute(
+            &q::QUEUE_RECIPIENT_INSERT,
+            &binds!["entry_id" => id, "rcpt_pos" => i as i64 + 1, "address" => r],
+        )?;
+    }
+    Ok(id)
+}
