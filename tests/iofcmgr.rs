@@ -504,3 +504,24 @@ fn without_a_terminal_there_is_no_prompt() {
     let r = n.iofcmgr("fetch location;").ok();
     assert!(!r.stdout.contains("IOFCMGR>") && !r.stderr.contains("IOFCMGR>"));
 }
+
+#[test]
+fn block_lists_are_managed_like_the_other_classes() {
+    let n = Node::new();
+    n.iofcmgr(
+        "create blockedsender address=Spammer@Example.NET reason=\"bulk mail\";\n\
+         create blockeddomain name=junk.example;\n",
+    )
+    .ok();
+    let s = n.fetch("fetch blockedsender;");
+    assert_eq!(attr(&s[0], "address"), Some("spammer@example.net"));
+    assert_eq!(attr(&s[0], "reason"), Some("bulk mail"));
+    let r = n.iofcmgr("create blockeddomain name=JUNK.example;");
+    assert!(r.stderr.contains("already blocked"), "{}", r.stderr);
+    let r = n.iofcmgr("create blockedsender address=notanaddress;");
+    assert_ne!(r.code, 0);
+    n.iofcmgr("delete blockeddomain name=junk.example;").ok();
+    assert!(n.fetch("fetch blockeddomain;").is_empty());
+    let r = n.iofcmgr("delete blockeddomain name=junk.example;");
+    assert!(r.stderr.contains("no blockeddomain"), "{}", r.stderr);
+}

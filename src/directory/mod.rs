@@ -4,6 +4,7 @@
 
 pub mod address;
 mod args;
+mod blocklist;
 mod error;
 mod objects;
 pub mod password;
@@ -33,6 +34,8 @@ pub enum Class {
     Community,
     Route,
     RewritingRule,
+    BlockedSender,
+    BlockedDomain,
     Object(ObjectClass),
 }
 
@@ -43,6 +46,8 @@ impl Class {
         "community",
         "route",
         "rewritingrule",
+        "blockedsender",
+        "blockeddomain",
         "person",
         "room",
         "equipment",
@@ -64,6 +69,8 @@ impl Class {
             "community" => Class::Community,
             "route" => Class::Route,
             "rewritingrule" => Class::RewritingRule,
+            "blockedsender" => Class::BlockedSender,
+            "blockeddomain" => Class::BlockedDomain,
             other => Class::Object(ObjectClass::parse(other)?),
         })
     }
@@ -75,6 +82,8 @@ impl Class {
             Class::Community => "community",
             Class::Route => "route",
             Class::RewritingRule => "rewritingrule",
+            Class::BlockedSender => "blockedsender",
+            Class::BlockedDomain => "blockeddomain",
             Class::Object(o) => o.keyword(),
         }
     }
@@ -89,7 +98,18 @@ pub struct Outcome {
     pub message: String,
 }
 
+fn block_kind(class: Class) -> Option<blocklist::Kind> {
+    match class {
+        Class::BlockedSender => Some(blocklist::Kind::Sender),
+        Class::BlockedDomain => Some(blocklist::Kind::Domain),
+        _ => None,
+    }
+}
+
 pub fn create(c: &mut Conn, ctx: &Ctx, class: Class, args: Args) -> Result<Outcome> {
+    if let Some(k) = block_kind(class) {
+        return blocklist::create(c, ctx, k, args);
+    }
     match class {
         Class::Object(o) => objects::create(c, ctx, o, args),
         t => topology::create(c, ctx, t, args),
@@ -97,6 +117,9 @@ pub fn create(c: &mut Conn, ctx: &Ctx, class: Class, args: Args) -> Result<Outco
 }
 
 pub fn modify(c: &mut Conn, ctx: &Ctx, class: Class, args: Args) -> Result<Outcome> {
+    if let Some(k) = block_kind(class) {
+        return blocklist::modify(c, ctx, k, args);
+    }
     match class {
         Class::Object(o) => objects::modify(c, ctx, o, args),
         t => topology::modify(c, ctx, t, args),
@@ -104,6 +127,9 @@ pub fn modify(c: &mut Conn, ctx: &Ctx, class: Class, args: Args) -> Result<Outco
 }
 
 pub fn delete(c: &mut Conn, ctx: &Ctx, class: Class, args: Args) -> Result<Outcome> {
+    if let Some(k) = block_kind(class) {
+        return blocklist::delete(c, k, args);
+    }
     match class {
         Class::Object(o) => objects::delete(c, ctx, o, args),
         t => topology::delete(c, ctx, t, args),
@@ -111,6 +137,9 @@ pub fn delete(c: &mut Conn, ctx: &Ctx, class: Class, args: Args) -> Result<Outco
 }
 
 pub fn fetch(c: &mut Conn, ctx: &Ctx, class: Class, args: Args) -> Result<Vec<Entry>> {
+    if let Some(k) = block_kind(class) {
+        return blocklist::fetch(c, k, args);
+    }
     match class {
         Class::Object(o) => objects::fetch(c, ctx, o, args),
         t => topology::fetch(c, ctx, t, args),

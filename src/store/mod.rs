@@ -12,6 +12,7 @@ mod url;
 mod value;
 
 pub mod collector;
+pub mod blocklist;
 pub mod directory;
 pub mod processes;
 pub mod queue;
