@@ -11,8 +11,8 @@ pub mod sqlite;
 mod url;
 mod value;
 
-pub mod collector;
 pub mod blocklist;
+pub mod collector;
 pub mod directory;
 pub mod processes;
 pub mod queue;
