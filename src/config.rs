@@ -148,8 +148,7 @@ fn read(p: &Path) -> Result<File, String> {
         let what = t
             .lines()
             .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .last()
+            .rfind(|l| !l.is_empty())
             .unwrap_or("");
         format!("config file {}: {at}: {what}", p.display())
     })

@@ -53,7 +53,7 @@ fn main() {
     let text = match &cli.script {
         Some(p) => {
             let f = std::fs::File::open(p)
-                .unwrap_or_else(|e| fail(prog, &format!("cannot read {}: {e}", p.display())));
+                .unwrap_or_else(|e| fail(prog, format!("cannot read {}: {e}", p.display())));
             Some(read_script(f, &p.display().to_string()))
         }
         None if std::io::stdin().is_terminal() => None,

@@ -738,7 +738,7 @@ pub fn modify(c: &mut Conn, ctx: &Ctx, oc: ObjectClass, mut args: Args) -> Resul
         if subject.is_some() || body.is_some() {
             let old = before.template.clone().unwrap_or_default();
             let t = Template {
-                subject: subject.map(|v| v).or(old.subject).filter(|v| !v.is_empty()),
+                subject: subject.or(old.subject).filter(|v| !v.is_empty()),
                 body: body.or(old.body).filter(|v| !v.is_empty()),
             };
             repo::update_template(c, obj.object_id, &t)?;

@@ -186,9 +186,12 @@ impl Row {
 #[macro_export]
 macro_rules! binds {
     () => { Vec::<(&'static str, $crate::store::Value)>::new() };
-    ($($name:expr => $val:expr),+ $(,)?) => {
-        vec![$(($name, $crate::store::Value::from($val))),+]
-    };
+    ($($name:expr => $val:expr),+ $(,)?) => {{
+        // a Vec, so that callers may extend it; most just borrow it as a slice
+        #[allow(clippy::useless_vec)]
+        let binds = vec![$(($name, $crate::store::Value::from($val))),+];
+        binds
+    }};
 }
 
 #[cfg(test)]
