@@ -122,6 +122,12 @@ fn main() {
                     cfg.url,
                     r.domains.join(", ")
                 );
+                // a newer build may provide process types the store has not registered yet
+                let (_, registered, _) =
+                    init::upgrade(&store, &cfg.defines).unwrap_or_else(|e| fail(prog, &e));
+                if !registered.is_empty() {
+                    println!("esmail: registered {}", registered.join(", "));
+                }
             }
             drop(store);
             println!(
