@@ -50,6 +50,18 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         instance: i64,
     },
+    /// The SMTP/MIME gateway: mail in by SMTP, and out through a smart host (started by the
+    /// Guardian)
+    Smtpgw {
+        #[arg(long, default_value_t = 1)]
+        instance: i64,
+    },
+    /// The Postman: moves messages through the queues and delivers them (started by the
+    /// Guardian)
+    Postman {
+        #[arg(long, default_value_t = 1)]
+        instance: i64,
+    },
     /// Show what the store holds: node, domains, processes, directory
     Status,
 }
@@ -144,6 +156,12 @@ fn main() {
         }
         Command::Statistics { instance } => {
             esmail::statistics::run(&cli.store, instance).unwrap_or_else(|e| fail(prog, &e));
+        }
+        Command::Smtpgw { instance } => {
+            esmail::gateway::smtp::run(&cli.store, instance).unwrap_or_else(|e| fail(prog, &e));
+        }
+        Command::Postman { instance } => {
+            esmail::postman::run(&cli.store, instance).unwrap_or_else(|e| fail(prog, &e));
         }
         Command::Upgrade => {
             let (store, cfg) = cli.store.open(false).unwrap_or_else(|e| fail(prog, &e));

@@ -8,6 +8,7 @@ mod blocklist;
 mod error;
 mod objects;
 pub mod password;
+pub mod resolve;
 mod topology;
 
 use chrono::{DateTime, Utc};

@@ -13,7 +13,10 @@ mod value;
 
 pub mod blocklist;
 pub mod collector;
+pub mod delivery;
 pub mod directory;
+pub mod intake;
+pub mod outbound;
 pub mod processes;
 pub mod queue;
 pub mod statistics;

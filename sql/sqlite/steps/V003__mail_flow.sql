@@ -19,6 +19,7 @@ INSERT INTO es_param_default (type_name, param_name, param_kind, param_value, de
 INSERT INTO es_param_default (type_name, param_name, param_kind, param_value, description) VALUES ('smtpgw', 'smart_host', 'STRING', NULL, 'host:port outbound mail is handed to (default: MX lookup)');
 INSERT INTO es_param_default (type_name, param_name, param_kind, param_value, description) VALUES ('smtpgw', 'retry_days', 'INTEGER', '5', 'Days a temporarily failing outbound message is retried before it is bounced');
 INSERT INTO es_param_default (type_name, param_name, param_kind, param_value, description) VALUES ('smtpgw', 'outbound_workers', 'INTEGER', '4', 'Outbound deliveries at a time');
+INSERT INTO es_param_default (type_name, param_name, param_kind, param_value, description) VALUES ('smtpgw', 'retry_first_seconds', 'INTEGER', '60', 'Seconds before the first retry of a temporarily failing outbound message; each retry waits twice as long, at most an hour');
 
 -- recorded last: the step is complete
 INSERT INTO es_schema_version (version, description, applied_at, applied_by)

@@ -1,0 +1,3 @@
+SELECT f.next_uid - 1, f.highest_modseq
+FROM es_folder f
+WHERE f.folder_id = :folder_id
