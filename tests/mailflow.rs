@@ -130,6 +130,18 @@ s.quit()
         )
         .unwrap();
     assert_eq!(messages, 1, "stored once");
+    let parts: (String, String) = c
+        .query_row(
+            "SELECT mime_type, attachment_type FROM es_message_part",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        parts,
+        ("text/plain".to_string(), "TEXT".to_string()),
+        "its MIME part is mapped"
+    );
     for (u, count, used) in &counts {
         if ["ann", "bob", "jdoe", "cy"].contains(&u.as_str()) {
             assert_eq!(*count, 1, "{u}: {counts:?}");

@@ -49,6 +49,7 @@ PROMPT LOB tablespace:   &&lob_tablespace
 @@steps/V001__base.sql
 @@steps/V002__process_runtime.sql
 @@steps/V003__mail_flow.sql
+@@steps/V004__message_parts.sql
 
 -- the PL/SQL packages (none yet) are added here, as @@../../plsql/NAME.pks and .pkb lines
 

@@ -233,6 +233,8 @@ pub struct Inspected {
     pub message_id: Option<String>,
     /// Delayed delivery asked for by a `Deferred-Delivery:` or `X-Deferred-Until:` header.
     pub not_before: Option<DateTime<Utc>>,
+    /// The leaf MIME parts, mapped to attachment types when the message is stored.
+    pub parts: Vec<super::mime::LeafPart>,
 }
 
 /// Why a message is refused as it is.
@@ -279,6 +281,7 @@ pub fn inspect(message: &[u8]) -> Result<Inspected, Refusal> {
     Ok(Inspected {
         message_id,
         not_before,
+        parts: super::mime::leaf_parts(&parsed),
     })
 }
 
@@ -389,6 +392,20 @@ pub fn submit(store: &Store, s: &Submission<'_>) -> Result<Queued, StoreError> {
                 received_at: s.received_at,
             },
         )?;
+        let map = queue::mime_map(c)?;
+        let parts: Vec<queue::Part> = s
+            .inspected
+            .parts
+            .iter()
+            .map(|p| queue::Part {
+                part_no: p.part_no,
+                mime_type: p.mime_type.clone(),
+                attachment_type: super::mime::attachment_type(&p.mime_type, &map),
+                file_name: p.file_name.clone(),
+                size: p.size,
+            })
+            .collect();
+        queue::insert_parts(c, message_id, &parts)?;
         let entry_id = queue::insert_entry(
             c,
             message_id,

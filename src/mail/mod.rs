@@ -2,6 +2,7 @@
 //! through and the submission itself), shared by every way mail comes in.
 
 pub mod intake;
+pub mod mime;
 
 /// Longest envelope address accepted, in bytes (RFC 5321, 4.5.3.1.3: a path is at most 256
 /// octets with its angle brackets).

@@ -235,14 +235,24 @@ pub fn deliver_round_until(
     stop: &dyn Fn() -> bool,
 ) -> Result<RoundReport, String> {
     let mut report = RoundReport::default();
+    let now = Utc::now();
+    // look first without the write lock: an idle instance polls without taking it
     let (node_id, rewriter) = store
         .read(|c| {
-            let node = system::local_node_id(c)?;
-            Ok::<_, crate::store::StoreError>((node, Rewriter::load(c)?))
+            let Some(node) = system::local_node_id(c)? else {
+                return Ok::<_, crate::store::StoreError>((None, None));
+            };
+            if !delivery::has_claimable(c, node, now, params.remote)? {
+                return Ok((Some(node), None));
+            }
+            Ok((Some(node), Some(Rewriter::load(c)?)))
         })
         .map_err(|e| e.to_string())?;
     let node_id =
         node_id.ok_or("the store has no node yet: run `esmail init --domain NAME` first")?;
+    let Some(rewriter) = rewriter else {
+        return Ok(report);
+    };
     let now = Utc::now();
     let ids = store
         .write(|c| {

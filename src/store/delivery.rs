@@ -23,6 +23,22 @@ pub const EXPANDED_POS: i64 = 1_000_000;
 
 // ------------------------------------------------------------------ claims
 
+/// Whether a node has due SUBMISSION entries an instance could claim (a look without the
+/// write lock, so that an idle Postman does not take it every time it polls).
+pub fn has_claimable(
+    c: &mut Conn,
+    node_id: i64,
+    now: DateTime<Utc>,
+    remote: bool,
+) -> Result<bool, StoreError> {
+    Ok(!c
+        .query(
+            &q::POSTMAN_CLAIM_CANDIDATES,
+            &binds!["node_id" => node_id, "now" => now, "remote_flag" => remote, "batch_size" => 1i64],
+        )?
+        .is_empty())
+}
+
 /// Claims up to `batch_size` due SUBMISSION entries of a node for `worker` until
 /// `lease_until`; returns the ids claimed. With `remote` false, entries with no PENDING
 /// recipient (only recipients left for an instance that handles remote mail) are not taken.

@@ -100,3 +100,38 @@ pub fn insert_entry(
     }
     Ok(id)
 }
+
+/// One leaf MIME part of a message, as recorded at arrival.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    pub part_no: i64,
+    pub mime_type: String,
+    pub attachment_type: String,
+    pub file_name: Option<String>,
+    pub size: i64,
+}
+
+/// The MIME attachment map: (MIME type, attachment type).
+pub fn mime_map(c: &mut Conn) -> Result<Vec<(String, String)>, StoreError> {
+    c.query(&q::MIME_MAP_LIST, &[])?
+        .iter()
+        .map(|r| Ok((r.str(0)?.to_ascii_lowercase(), r.str(1)?)))
+        .collect()
+}
+
+/// Records a message's parts (in the transaction that stores the message).
+pub fn insert_parts(c: &mut Conn, message_id: i64, parts: &[Part]) -> Result<(), StoreError> {
+    for p in parts {
+        c.execute(
+            &q::MESSAGE_PART_INSERT,
+            &binds![
+                "message_id" => message_id, "part_no" => p.part_no,
+                "mime_type" => p.mime_type.chars().take(255).collect::<String>(),
+                "attachment_type" => &p.attachment_type,
+                "file_name" => p.file_name.as_ref().map(|f| f.chars().take(255).collect::<String>()),
+                "size_bytes" => p.size,
+            ],
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,1 @@
+SELECT m.mime_type, m.attachment_type FROM es_mime_map m
