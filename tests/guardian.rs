@@ -110,7 +110,7 @@ fn log_of(n: &Node, suffix: &str) -> String {
 
 #[test]
 fn start_runs_the_guardian_and_its_children_and_sigterm_stops_them_all() {
-    let n = Node::empty();
+    let n = Node::new();
     let mut node = start(&n);
     let guardian = running(&n, "guardian", "1");
     let collector = running(&n, "collector", "1");
@@ -143,7 +143,7 @@ fn start_runs_the_guardian_and_its_children_and_sigterm_stops_them_all() {
 
 #[test]
 fn a_killed_child_comes_back_and_the_guardian_says_why() {
-    let n = Node::empty();
+    let n = Node::new();
     let _node = start(&n);
     let pid = running(&n, "collector", "1");
     let before: i64 = attr(&process(&n, "collector", "1"), "restarts")
@@ -175,7 +175,7 @@ fn a_killed_child_comes_back_and_the_guardian_says_why() {
 
 #[test]
 fn refresh_changes_a_running_process_without_restarting_it() {
-    let n = Node::empty();
+    let n = Node::new();
     let _node = start(&n);
     let pid = running(&n, "collector", "1");
     n.iofcmgr(
@@ -215,7 +215,7 @@ fn refresh_changes_a_running_process_without_restarting_it() {
 
 #[test]
 fn startup_shutdown_and_their_all_forms() {
-    let n = Node::empty();
+    let n = Node::new();
     let _node = start(&n);
     running(&n, "statistics", "1");
     let r = n
@@ -265,7 +265,7 @@ fn startup_shutdown_and_their_all_forms() {
 
 #[test]
 fn a_scheduled_instance_runs_inside_its_slice_only() {
-    let n = Node::empty();
+    let n = Node::new();
     let _node = start(&n);
     running(&n, "collector", "1");
     // a slice that starts 6 seconds from now and lasts 8 seconds (the Guardian's local time)
@@ -303,7 +303,7 @@ fn a_scheduled_instance_runs_inside_its_slice_only() {
 
 #[test]
 fn a_guardian_killed_outright_takes_its_children_along_and_a_new_one_cleans_up() {
-    let n = Node::empty();
+    let n = Node::new();
     let mut node = start(&n);
     let collector = running(&n, "collector", "1");
     let statistics = running(&n, "statistics", "1");

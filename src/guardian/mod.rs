@@ -408,9 +408,7 @@ impl Guardian {
                 log::info!("{}{}: started, pid {pid}", id.0, id.1);
                 let now = Utc::now();
                 let host = self.host.clone();
-                self.record(|c| {
-                    repo::record_started(c, &self.key(id), "STARTING", pid, &host, now)
-                });
+                self.record(|c| repo::record_starting(c, &self.key(id), pid, &host, now));
                 self.children.insert(id.clone(), ch);
             }
             Err(err) => {

@@ -215,6 +215,25 @@ pub fn record_started(
     Ok(())
 }
 
+/// The Guardian records a child it has just started, unless the child was quicker and has
+/// already recorded itself as RUNNING.
+pub fn record_starting(
+    c: &mut Conn,
+    k: &Key<'_>,
+    pid: i64,
+    host: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    c.execute(
+        &q::PROCESS_STARTING,
+        &with(
+            k,
+            binds!["pid" => pid, "host_name" => host, "started_at" => now, "heartbeat_at" => now],
+        ),
+    )?;
+    Ok(())
+}
+
 /// The running process says it is alive (only while the record is still its own).
 pub fn heartbeat(
     c: &mut Conn,

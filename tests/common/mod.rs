@@ -66,10 +66,14 @@ impl Node {
         }
     }
 
-    /// A new store initialised with `esmail init --domain acme.com`.
+    /// A new store initialised with `esmail init --domain acme.com`. Its SMTP gateway has no
+    /// listener (port 0), so that nodes of tests running side by side do not compete for a
+    /// port; a test that speaks SMTP gives it a free port of its own.
     pub fn new() -> Node {
         let n = Node::empty();
         n.esmail(&["init", "--domain", "acme.com"]).ok();
+        n.iofcmgr("register paramvalue server=smtpgw instance=1 parameter=port value=0;")
+            .ok();
         n
     }
 
