@@ -232,6 +232,20 @@ fn quick() -> PostmanParams {
 // ------------------------------------------------------------------ expansion and delivery
 
 #[test]
+fn messages_from_other_nodes_move_from_the_rerouting_queue_and_are_delivered() {
+    let f = Fixture::new("create person username=far quota=0;");
+    let m = f.submit(Some("x@outside.example"), &["far@acme.com"], "");
+    f.db.execute(
+        "UPDATE es_queue_entry SET queue_name = 'REROUTING', target_node_id = ?1 WHERE message_id = ?2",
+        rusqlite::params![f.node_id, m],
+    )
+    .unwrap();
+    let r = drain(&f.store, &quick(), "w1");
+    assert_eq!(r.delivered, 1, "{r:?}");
+    assert_eq!(f.scalar("SELECT COUNT(*) FROM es_queue_entry"), 0);
+}
+
+#[test]
 fn a_message_to_a_list_an_alias_and_a_person_lands_once_in_each_inbox() {
     let f = Fixture::new(
         "create person username=sender;

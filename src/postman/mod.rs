@@ -250,8 +250,22 @@ pub fn deliver_round_until(
         .map_err(|e| e.to_string())?;
     let node_id =
         node_id.ok_or("the store has no node yet: run `esmail init --domain NAME` first")?;
-    let Some(rewriter) = rewriter else {
-        return Ok(report);
+    let waiting = store
+        .read(|c| delivery::rerouting_waiting(c, node_id))
+        .map_err(|e| e.to_string())?;
+    if params.remote && waiting > 0 {
+        // the Rerouting queue: messages from other nodes, to this node's Submission queue
+        let moved = store
+            .write(|c| delivery::reroute(c, node_id))
+            .map_err(|e| format!("cannot reroute: {e}"))?;
+        log::info!("rerouted {moved} entries from the Rerouting queue");
+    }
+    let rewriter = match rewriter {
+        Some(r) => r,
+        None if waiting > 0 && params.remote => store
+            .read(|c| Rewriter::load(c))
+            .map_err(|e| e.to_string())?,
+        None => return Ok(report),
     };
     let now = Utc::now();
     let ids = store

@@ -559,3 +559,22 @@ pub fn list_members(
 fn clip(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
+
+/// How many entries wait in the node's Rerouting queue (a read: an idle Postman polls this
+/// without the write lock).
+pub fn rerouting_waiting(c: &mut Conn, node_id: i64) -> Result<i64, StoreError> {
+    Ok(
+        c.query_opt(&q::REROUTING_COUNT, &binds!["node_id" => node_id])?
+            .map(|r| r.i64(0))
+            .transpose()?
+            .unwrap_or(0),
+    )
+}
+
+/// Messages that came from other nodes wait in the Rerouting queue: those for this node move
+/// to its Submission queue, those for another node to the Remote queue. Returns how many moved.
+pub fn reroute(c: &mut Conn, node_id: i64) -> Result<u64, StoreError> {
+    let here = c.execute(&q::REROUTING_TO_SUBMISSION, &binds!["node_id" => node_id])?;
+    let there = c.execute(&q::REROUTING_TO_REMOTE, &binds!["node_id" => node_id])?;
+    Ok(here + there)
+}

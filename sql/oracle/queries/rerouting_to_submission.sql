@@ -1,0 +1,4 @@
+UPDATE es_queue_entry
+SET queue_name = 'SUBMISSION', claimed_by = NULL, lease_until = NULL
+WHERE queue_name = 'REROUTING' AND node_id = :node_id
+  AND (target_node_id IS NULL OR target_node_id = :node_id)
