@@ -165,24 +165,7 @@ fn retry(ctx: &Ctx<'_>, entry: &Entry, error: &str, report: &mut RoundReport) {
     let attempts = entry.attempts + 1;
     if attempts >= ctx.params.max_attempts.min(i64::MAX as u64) as i64 {
         let why = format!("{error} (gave up after {attempts} attempts)");
-        match ctx
-            .store
-            .write(|c| repo::to_dead(c, entry.entry_id, ctx.worker, attempts, &why))
-        {
-            Ok(true) => {
-                report.dead += 1;
-                log::warn!(
-                    "entry {} ({}): moved to the Dead Message queue: {why}",
-                    entry.entry_id,
-                    entry.guid
-                );
-            }
-            Ok(false) => report.lost += 1,
-            Err(e) => log::error!(
-                "entry {}: cannot move it to the Dead Message queue ({e}); its lease will expire",
-                entry.entry_id
-            ),
-        }
+        give_up(ctx, entry, &why, report);
         return;
     }
     let at = Utc::now() + backoff(entry.attempts);
@@ -223,7 +206,7 @@ fn give_up(ctx: &Ctx<'_>, entry: &Entry, why: &str, report: &mut RoundReport) {
         }
         Ok(false) => report.lost += 1,
         Err(e) => log::error!(
-            "entry {}: cannot move it to the Dead Message queue ({e})",
+            "entry {}: cannot move it to the Dead Message queue ({e}); its lease will expire",
             entry.entry_id
         ),
     }

@@ -262,9 +262,9 @@ pub fn deliver_round_until(
     }
     let rewriter = match rewriter {
         Some(r) => r,
-        None if waiting > 0 && params.remote => store
-            .read(|c| Rewriter::load(c))
-            .map_err(|e| e.to_string())?,
+        None if waiting > 0 && params.remote => {
+            store.read(Rewriter::load).map_err(|e| e.to_string())?
+        }
         None => return Ok(report),
     };
     let now = Utc::now();

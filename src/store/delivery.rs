@@ -63,10 +63,23 @@ pub fn claim_batch(
         .iter()
         .map(|r| r.i64(0))
         .collect::<Result<_, _>>()?;
+    claim_each(c, &q::POSTMAN_CLAIM, &candidates, worker, now, lease_until)
+}
+
+/// Claims each candidate entry with `claim` (an UPDATE that re-checks the lease, so that of
+/// two workers only one gets an entry); returns those claimed.
+pub(super) fn claim_each(
+    c: &mut Conn,
+    claim: &super::Stmt,
+    candidates: &[i64],
+    worker: &str,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> Result<Vec<i64>, StoreError> {
     let mut claimed = Vec::with_capacity(candidates.len());
-    for id in candidates {
+    for &id in candidates {
         let n = c.execute(
-            &q::POSTMAN_CLAIM,
+            claim,
             &binds![
                 "claimed_by" => worker, "lease_until" => lease_until, "entry_id" => id, "now" => now,
             ],

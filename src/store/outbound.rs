@@ -23,15 +23,5 @@ pub fn claim_batch(
         .iter()
         .map(|r| r.i64(0))
         .collect::<Result<_, _>>()?;
-    let mut claimed = Vec::with_capacity(candidates.len());
-    for id in candidates {
-        let n = c.execute(
-            &q::GATEWAY_CLAIM,
-            &binds!["claimed_by" => worker, "lease_until" => lease_until, "entry_id" => id, "now" => now],
-        )?;
-        if n == 1 {
-            claimed.push(id);
-        }
-    }
-    Ok(claimed)
+    super::delivery::claim_each(c, &q::GATEWAY_CLAIM, &candidates, worker, now, lease_until)
 }
