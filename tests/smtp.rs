@@ -877,27 +877,14 @@ fn the_process_reads_its_parameters_serves_and_stops_when_unregistered() {
         .unwrap()
         .port();
     let db = rusqlite::Connection::open(n.db()).unwrap();
-    let node_id: String = db
-        .query_row(
-            "SELECT setting_value FROM es_setting WHERE setting_name = 'local_node_id'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
     // smtpgw instance 1 is registered by `esmail init`
-    for (name, value) in [
-        ("port", port.to_string()),
-        ("bind_address", "127.0.0.1".to_string()),
-        ("hostname", "gw.acme.com".to_string()),
-        ("max_message_bytes", "5000".to_string()),
-    ] {
-        db.execute(
-            "INSERT INTO es_param_value (node_id, type_name, instance_no, param_name, param_value)
-             VALUES (?1, 'smtpgw', 1, ?2, ?3)",
-            [node_id.as_str(), name, value.as_str()],
-        )
-        .unwrap();
-    }
+    n.iofcmgr(&format!(
+        "register paramvalue server=smtpgw instance=1 parameter=port value={port};\n\
+         register paramvalue server=smtpgw instance=1 parameter=bind_address value=127.0.0.1;\n\
+         register paramvalue server=smtpgw instance=1 parameter=hostname value=gw.acme.com;\n\
+         register paramvalue server=smtpgw instance=1 parameter=max_message_bytes value=5000;\n"
+    ))
+    .ok();
     let args = esmail::cli::StoreArgs {
         store: Some(n.url()),
         config: None,
