@@ -154,6 +154,12 @@ s.quit()
         .query_row("SELECT COUNT(*) FROM es_queue_entry", [], |r| r.get(0))
         .unwrap();
     assert_eq!(queued, 0, "nothing left queued, nothing relayed");
+    let queues = n.fetch("show queues;");
+    assert_eq!(queues.len(), 6);
+    assert!(
+        queues.iter().all(|q| attr(q, "entries") == Some("0")),
+        "{queues:?}"
+    );
 }
 
 #[test]
@@ -214,6 +220,12 @@ fn a_postman_killed_under_the_guardian_leaves_every_message_delivered_exactly_on
         })
         .unwrap();
     drop(store);
+    let queues = n.fetch("show queues;");
+    let submission = queues
+        .iter()
+        .find(|q| attr(q, "queue") == Some("submission"))
+        .unwrap();
+    assert_eq!(attr(submission, "entries"), Some("1000"));
     let port = free_port();
     let _node = start(&n, port);
     let pointers = || -> i64 {

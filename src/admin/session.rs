@@ -396,6 +396,32 @@ fn dispatch(c: &mut Conn, node_id: i64, t: &Tokens) -> Result<Output, AdminError
                     control::show(c, node_id).map_err(|e| e.to_string())?,
                 ));
             }
+            if what == "queues" {
+                args.finish("show queues", &[]).map_err(de)?;
+                let lengths = crate::store::statistics::queue_lengths(c, node_id)?;
+                let entries = [
+                    "SUBMISSION",
+                    "REROUTING",
+                    "REMOTE",
+                    "GATEWAY",
+                    "COLLECTOR",
+                    "DEAD",
+                ]
+                .iter()
+                .map(|q| {
+                    let n = lengths
+                        .iter()
+                        .find(|(name, _)| name == q)
+                        .map(|(_, n)| *n)
+                        .unwrap_or(0);
+                    vec![
+                        ("queue".to_string(), q.to_ascii_lowercase()),
+                        ("entries".to_string(), n.to_string()),
+                    ]
+                })
+                .collect();
+                return Ok(Output::Entries(entries));
+            }
             match what {
                 "parameters" => {
                     let server = args.require(&["server"], "show parameters").map_err(de)?;
@@ -429,7 +455,7 @@ fn dispatch(c: &mut Conn, node_id: i64, t: &Tokens) -> Result<Output, AdminError
                             .collect(),
                     ))
                 }
-                _ => Err("show what? (show processes; or show parameters server=TYPE instance=N|default;)".into()),
+                _ => Err("show what? (show processes; show queues; or show parameters server=TYPE instance=N|default;)".into()),
             }
         }
         w => Err(format!("unknown command {w} (known: {COMMANDS})").into()),
