@@ -35,6 +35,18 @@ impl StoreArgs {
         })?;
         Ok((store, cfg))
     }
+
+    /// Opens the store with a pool of `pool_size` connections.
+    pub fn open_with_pool(&self, pool_size: u32) -> Result<(Store, Config), String> {
+        let cfg = self.resolve()?;
+        let mut open = cfg.open.clone();
+        open.pool_size = pool_size.max(1);
+        let store = Store::open(&cfg.url, &open).map_err(|e| match e {
+            StoreError::Unavailable(m) => m,
+            e => format!("{}: {e}", cfg.url),
+        })?;
+        Ok((store, cfg))
+    }
 }
 
 /// Logging to standard error; `RUST_LOG` chooses the level (default: warn).

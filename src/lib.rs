@@ -11,6 +11,7 @@ pub mod guardian;
 pub mod mail;
 pub mod postman;
 pub mod process;
+pub mod sps;
 pub mod statistics;
 pub mod store;
 pub mod tls;

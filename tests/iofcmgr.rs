@@ -348,8 +348,8 @@ fn parameters_follow_the_default_until_an_instance_has_its_own() {
         .find(|e| attr(e, "parameter") == Some("send_billing"))
         .expect("send_billing");
     assert_eq!(attr(billing, "value"), Some("1"));
-    let r = n.iofcmgr("register process server=imap4srv instance=2;");
-    assert_ne!(r.code, 0, "imap4srv is not built yet");
+    let r = n.iofcmgr("register process server=replicator instance=2;");
+    assert_ne!(r.code, 0, "the replicator is not built yet");
     assert!(
         r.stderr.contains("not provided by this build"),
         "{}",

@@ -6,33 +6,6 @@ use common::*;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-    let until = Instant::now() + Duration::from_secs(secs);
-    while !f() {
-        assert!(Instant::now() < until, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-struct Started(std::process::Child);
-
-impl Drop for Started {
-    fn drop(&mut self) {
-        unsafe {
-            libc::kill(self.0.id() as i32, libc::SIGTERM);
-        }
-        let _ = self.0.wait();
-    }
-}
-
 fn start(n: &Node, port: u16) -> Started {
     n.iofcmgr(&format!(
         "register paramvalue server=smtpgw instance=1 parameter=port value={port};\n\
@@ -49,14 +22,6 @@ fn start(n: &Node, port: u16) -> Started {
         TcpStream::connect(("127.0.0.1", port)).is_ok()
     });
     Started(child)
-}
-
-fn python(script: &str) -> std::process::Output {
-    std::process::Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .output()
-        .unwrap()
 }
 
 fn inbox_counts(n: &Node) -> Vec<(String, i64, i64)> {
@@ -106,12 +71,8 @@ except smtplib.SMTPRecipientsRefused as e:
     assert e.recipients['someone@elsewhere.example'][0] == 550, e.recipients
 s.quit()
 "#;
-    let out = python(&script.replace("PORT", &port.to_string()));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = python(&script.replace("PORT", &port.to_string()), &[]);
+    assert!(out.code == 0, "{}", out.stderr);
     wait_for("delivery to ann, bob, jdoe and cy", 60, || {
         inbox_counts(&n)
             .iter()

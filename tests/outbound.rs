@@ -94,22 +94,6 @@ fn sink() -> (u16, Arc<Mutex<Sink>>) {
     (port, state)
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let until = Instant::now() + Duration::from_secs(60);
-    while !f() {
-        assert!(Instant::now() < until, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 #[test]
 fn outside_mail_goes_to_the_smart_host_is_retried_and_bounced() {
     let n = Node::new();
@@ -128,7 +112,7 @@ fn outside_mail_goes_to_the_smart_host_is_retried_and_bounced() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    wait_for("the SMTP gateway", || {
+    wait_for("the SMTP gateway", 60, || {
         TcpStream::connect(("127.0.0.1", smtp_port)).is_ok()
     });
 
@@ -163,7 +147,7 @@ fn outside_mail_goes_to_the_smart_host_is_retried_and_bounced() {
         }
     };
     let t0 = Instant::now();
-    wait_for("ok@ and later@ to reach the sink", || {
+    wait_for("ok@ and later@ to reach the sink", 60, || {
         if t0.elapsed() > Duration::from_secs(50) {
             dump();
         }
@@ -191,7 +175,7 @@ fn outside_mail_goes_to_the_smart_host_is_retried_and_bounced() {
     }
     // the sender gets a report about reject@ in its INBOX
     let db = n.db();
-    wait_for("the non-delivery report", || {
+    wait_for("the non-delivery report", 60, || {
         let c = rusqlite::Connection::open(&db).unwrap();
         let found: Option<Vec<u8>> = c
             .query_row(

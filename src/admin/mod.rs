@@ -4,6 +4,7 @@
 mod error;
 pub mod init;
 mod output;
+mod probe;
 mod run;
 pub mod script;
 mod session;

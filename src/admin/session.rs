@@ -46,7 +46,7 @@ pub struct Session {
     group_first_line: usize,
 }
 
-const COMMANDS: &str = "create, modify, delete, fetch, register, startup, shutdown, refresh, show, autocommit, commit, rollback";
+const COMMANDS: &str = "create, modify, delete, fetch, register, startup, shutdown, refresh, show, probe, autocommit, commit, rollback";
 
 impl Session {
     pub fn open(store: &Store) -> Result<Session, AdminError> {
@@ -457,6 +457,35 @@ fn dispatch(c: &mut Conn, node_id: i64, t: &Tokens) -> Result<Output, AdminError
                 }
                 _ => Err("show what? (show processes; show queues; or show parameters server=TYPE instance=N|default;)".into()),
             }
+        }
+        "probe" => {
+            expect_words(t, 1)?;
+            let mut args = args_of(t)?;
+            let de = |e: directory::DirError| e.to_string();
+            let server = args.take(&["server"]);
+            let instance = args.take(&["instance"]);
+            args.finish("probe", &["server", "instance"]).map_err(de)?;
+            if let Some(s) = &server {
+                if crate::sps::Protocol::from_type_name(&s.to_ascii_lowercase()).is_none() {
+                    return Err(format!("probe: server={s}: expected pop3srv or imap4srv").into());
+                }
+            }
+            let instance = match instance {
+                None => None,
+                Some(v) => match Instance::parse(&v).map_err(|e| e.to_string())? {
+                    Instance::Number(n) => Some(n),
+                    Instance::Default => {
+                        return Err("probe: instance must be a number".to_string().into())
+                    }
+                },
+            };
+            Ok(Output::Entries(super::probe::probe(
+                c,
+                node_id,
+                server.as_deref(),
+                instance,
+                chrono::Utc::now(),
+            )?))
         }
         w => Err(format!("unknown command {w} (known: {COMMANDS})").into()),
     }

@@ -62,6 +62,22 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         instance: i64,
     },
+    /// IOLISTENER: accepts POP3 and IMAP4 clients and hands each to the least busy protocol
+    /// server instance (started by the Guardian)
+    Iolistener {
+        #[arg(long, default_value_t = 1)]
+        instance: i64,
+    },
+    /// POP3SRV: a POP3 protocol server instance (started by the Guardian)
+    Pop3srv {
+        #[arg(long, default_value_t = 1)]
+        instance: i64,
+    },
+    /// IMAP4SRV: an IMAP4rev1 protocol server instance (started by the Guardian)
+    Imap4srv {
+        #[arg(long, default_value_t = 1)]
+        instance: i64,
+    },
     /// Show what the store holds: node, domains, processes, directory
     Status,
 }
@@ -159,6 +175,27 @@ fn main() {
         }
         Command::Smtpgw { instance } => {
             esmail::gateway::smtp::run(&cli.store, instance).unwrap_or_else(|e| fail(prog, &e));
+        }
+        Command::Iolistener { instance } => {
+            esmail::sps::listener::run(&cli.store, instance).unwrap_or_else(|e| fail(prog, &e));
+        }
+        Command::Pop3srv { instance } => {
+            esmail::sps::instance::run(
+                &cli.store,
+                esmail::sps::Protocol::Pop3,
+                instance,
+                |ctx, client| Box::pin(esmail::sps::pop3::serve(ctx, client)),
+            )
+            .unwrap_or_else(|e| fail(prog, &e));
+        }
+        Command::Imap4srv { instance } => {
+            esmail::sps::instance::run(
+                &cli.store,
+                esmail::sps::Protocol::Imap,
+                instance,
+                |ctx, client| Box::pin(esmail::sps::imap::serve(ctx, client)),
+            )
+            .unwrap_or_else(|e| fail(prog, &e));
         }
         Command::Postman { instance } => {
             esmail::postman::run(&cli.store, instance).unwrap_or_else(|e| fail(prog, &e));

@@ -499,9 +499,18 @@ fn apply_account(c: &mut Conn, ctx: &Ctx, args: &mut Args, a: &mut Account) -> R
     Ok(changed)
 }
 
-/// Creates an account's INBOX (used by init for ORAPOST as well).
+/// Creates an account's INBOX and its special-use folders (Sent, Drafts, Trash, Junk), all
+/// subscribed (used by init for ORAPOST as well).
 pub fn create_inbox_for(c: &mut Conn, account_id: i64, domain_id: i64, ctx: &Ctx) -> Result<()> {
     repo::create_inbox(c, account_id, domain_id, &system::new_guid(), ctx.now)?;
+    let account = crate::store::mailbox::Account {
+        account_id,
+        domain_id,
+        quota_bytes: 0,
+        used_bytes: 0,
+        enabled: true,
+    };
+    crate::store::mailbox::create_new_account_folders(c, &account, ctx.now)?;
     Ok(())
 }
 

@@ -184,6 +184,16 @@ pub fn authenticate(
             let mut c = store.conn()?;
             repo::login(&mut c, &m.domain, &m.name_key())?
         }
+        // a bare user name names the account when it is unique across domains
+        None if !login_key.is_empty() && !login_key.contains('@') => {
+            let mut c = store.conn()?;
+            let mut rows = repo::login_bare(&mut c, &login_key)?;
+            if rows.len() == 1 {
+                rows.pop()
+            } else {
+                None
+            }
+        }
         None => None,
     };
     let ok = match &row {

@@ -3,6 +3,7 @@
 
 pub mod intake;
 pub mod mime;
+pub mod structure;
 
 /// Longest envelope address accepted, in bytes (RFC 5321, 4.5.3.1.3: a path is at most 256
 /// octets with its angle brackets).

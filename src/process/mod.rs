@@ -29,7 +29,16 @@ pub const COLLECTOR_WORK: &[&str] = &[
 
 /// The process types this build of esmail can run. `esmail init` registers one instance of
 /// each; `esmail upgrade` registers the ones a newer build adds.
-pub const PROVIDED: &[&str] = &["guardian", "collector", "statistics", "postman", "smtpgw"];
+pub const PROVIDED: &[&str] = &[
+    "guardian",
+    "collector",
+    "statistics",
+    "postman",
+    "smtpgw",
+    "iolistener",
+    "pop3srv",
+    "imap4srv",
+];
 
 #[derive(Debug, Error)]
 pub enum ProcessError {

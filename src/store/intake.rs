@@ -83,6 +83,21 @@ pub fn login(c: &mut Conn, domain: &str, name_key: &str) -> Result<Option<LoginR
     .transpose()
 }
 
+/// The accounts whose name (in any domain) is `name_key`: a bare user name logs in when
+/// exactly one matches.
+pub fn login_bare(c: &mut Conn, name_key: &str) -> Result<Vec<LoginRow>, StoreError> {
+    c.query(&q::INTAKE_LOGIN_BARE, &binds!["name_key" => name_key])?
+        .iter()
+        .map(|r| {
+            Ok(LoginRow {
+                object_id: r.i64(0)?,
+                password_hash: r.opt_str(1)?,
+                status: r.str(2)?,
+            })
+        })
+        .collect()
+}
+
 /// A block-list entry that matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockMatch {

@@ -16,9 +16,11 @@ pub mod collector;
 pub mod delivery;
 pub mod directory;
 pub mod intake;
+pub mod mailbox;
 pub mod outbound;
 pub mod processes;
 pub mod queue;
+pub mod sps;
 pub mod statistics;
 pub mod system;
 

@@ -1,0 +1,4 @@
+SELECT e.msg_uid
+FROM es_expunged e
+WHERE e.folder_id = :folder_id AND e.modseq > :modseq
+ORDER BY e.msg_uid

@@ -1,0 +1,4 @@
+SELECT f.folder_id, f.folder_path, f.special_use, f.uidvalidity, f.next_uid, f.highest_modseq, f.message_count, f.recent_uid
+FROM es_folder f
+WHERE f.owner_account_id = :account_id
+ORDER BY f.folder_path

@@ -1,0 +1,3 @@
+UPDATE es_message
+SET structure = :structure
+WHERE message_id = :message_id

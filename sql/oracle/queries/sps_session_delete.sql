@@ -1,0 +1,2 @@
+DELETE FROM es_session
+WHERE session_id = :session_id

@@ -1,0 +1,53 @@
+//! The message model IMAP needs, from [`crate::mail::structure`]: the parsed structure
+//! (ENVELOPE, BODY, BODYSTRUCTURE, cached once per stored message), body sections, and the
+//! header, body and date tests of SEARCH.
+
+use chrono::NaiveDate;
+
+use crate::mail::structure::{self, Structure};
+
+pub use structure::Section;
+
+/// The structure of a message.
+pub fn parse(raw: &[u8]) -> Structure {
+    Structure::of(raw)
+}
+
+/// A cached structure; `None` when it cannot be read (it is then computed again).
+pub fn from_cache(json: &str) -> Option<Structure> {
+    Structure::from_json(json).ok()
+}
+
+pub fn to_cache(s: &Structure) -> String {
+    s.to_json()
+}
+
+/// A body section (`part` empty: the message itself); `None` when the part does not exist.
+pub fn section(raw: &[u8], part: &[u32], which: &Section) -> Option<Vec<u8>> {
+    structure::section(raw, part, which)
+}
+
+/// `<start.len>` of a section.
+pub fn partial(bytes: &[u8], start: u64, len: Option<u64>) -> &[u8] {
+    structure::partial(bytes, start, len)
+}
+
+pub fn has_header(raw: &[u8], name: &str) -> bool {
+    !structure::header_values(raw, name).is_empty()
+}
+
+pub fn header_contains(raw: &[u8], name: &str, needle: &str) -> bool {
+    structure::headers_contain(raw, name, needle)
+}
+
+pub fn body_contains(raw: &[u8], needle: &str) -> bool {
+    structure::body_contains(raw, needle)
+}
+
+pub fn text_contains(raw: &[u8], needle: &str) -> bool {
+    structure::text_contains(raw, needle)
+}
+
+pub fn sent_date(raw: &[u8]) -> Option<NaiveDate> {
+    structure::sent_date(raw)
+}
