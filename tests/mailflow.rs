@@ -157,6 +157,7 @@ fn a_postman_killed_under_the_guardian_leaves_every_message_delivered_exactly_on
                         sha256: "x",
                         rfc822_msgid: None,
                         received_at: chrono::Utc::now(),
+                        structure: None,
                     },
                 )?;
                 esmail::store::queue::insert_entry(

@@ -12,7 +12,7 @@ const DOTS_BODY: &str = "Hello\n.leading dot\n..two dots\n.\nlast line\n";
 
 /// A node with jdoe and three messages in jdoe's INBOX; returns the message with dots.
 fn node_with_three() -> (Running, Vec<u8>) {
-    let r = Running::start(Node::new(), USERS);
+    let r = Running::start_for(Node::new(), USERS, &["SMTP", "POP3"]);
     r.send("jdoe@acme.com", "first", "one\n");
     let dots = r.send("jdoe@acme.com", "dots", DOTS_BODY);
     r.send("jdoe@acme.com", "third", "three\nlines\nhere\n");
@@ -184,8 +184,8 @@ fn fetchmail_fetches_every_message_and_keeps_them() {
         &rc,
         format!(
             "set no bouncemail\n\
-             poll 127.0.0.1 service {} protocol POP3 auth password sslproto ''\n\
-             \x20 user \"jdoe@acme.com\" password \"secret\" keep\n\
+             poll 127.0.0.1 service {} protocol POP3 auth password\n\
+             \x20 user \"jdoe@acme.com\" password \"secret\" keep sslproto ''\n\
              \x20 mda \"/bin/sh -c 'cat >> {}'\"\n",
             r.ports.pop3,
             mbox.display()

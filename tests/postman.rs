@@ -172,6 +172,7 @@ fn submit_to(
                     sha256: "0",
                     rfc822_msgid: Some(&format!("{guid}@test")),
                     received_at: now,
+                    structure: None,
                 },
             )?;
             insert_entry(

@@ -390,6 +390,7 @@ pub struct Queued {
 pub fn submit(store: &Store, s: &Submission<'_>) -> Result<Queued, StoreError> {
     let message_guid = system::new_guid();
     let sha = sha256_hex(s.content);
+    let structure = crate::mail::structure::Structure::of(s.content).to_json();
     store.write(|c| {
         let message_id = queue::insert_message(
             c,
@@ -400,6 +401,7 @@ pub fn submit(store: &Store, s: &Submission<'_>) -> Result<Queued, StoreError> {
                 sha256: &sha,
                 rfc822_msgid: s.inspected.message_id.as_deref(),
                 received_at: s.received_at,
+                structure: Some(&structure),
             },
         )?;
         let map = queue::mime_map(c)?;

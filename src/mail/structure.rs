@@ -248,7 +248,7 @@ fn fields(raw: &[u8], start: usize, end: usize) -> Vec<Field> {
         };
         let line = &raw[pos..line_end];
         let content = strip_eol(line);
-        if content.is_empty() || content == b"\r" {
+        if content.is_empty() {
             break;
         }
         match out.last_mut() {
@@ -1737,7 +1737,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(20000))]
+        #![proptest_config(ProptestConfig::with_cases(256))]
 
         #[test]
         fn random_bytes_never_panic(raw in proptest::collection::vec(any::<u8>(), 0..2000)) {

@@ -444,6 +444,7 @@ fn submit(
             sha256: &sha,
             rfc822_msgid: Some(&ndr.message_id),
             received_at: now,
+            structure: Some(&crate::mail::structure::Structure::of(&ndr.content).to_json()),
         },
     )?;
     let recipients = [to.to_string()];

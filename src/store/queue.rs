@@ -40,6 +40,9 @@ pub struct NewMessage<'a> {
     pub sha256: &'a str,
     pub rfc822_msgid: Option<&'a str>,
     pub received_at: DateTime<Utc>,
+    /// Its IMAP structure ([`crate::mail::structure::Structure`] as JSON), when known; the
+    /// first FETCH computes it otherwise.
+    pub structure: Option<&'a str>,
 }
 
 /// Where a message goes: its envelope.
@@ -68,6 +71,7 @@ pub fn insert_message(c: &mut Conn, m: &NewMessage<'_>) -> Result<i64, StoreErro
             "size_bytes" => m.content.len() as i64, "sha256" => m.sha256,
             "rfc822_msgid" => m.rfc822_msgid.map(|s| s.chars().take(998).collect::<String>()),
             "received_at" => m.received_at, "content" => m.content.to_vec(),
+            "structure" => m.structure,
         ],
         "message_id",
     )

@@ -1,5 +1,6 @@
 """POP3 over poplib: STAT, LIST, UIDL, TOP, RETR, DELE with RSET, a dropped connection and
 QUIT. Arguments: port user password expected-count dots-subject dots-bytes-hex."""
+import poplib
 import sys
 
 from popcommon import login, message_bytes

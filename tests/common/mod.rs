@@ -387,6 +387,11 @@ impl Running {
     /// waits until SMTP answers and IOLISTENER passes POP3 and IMAP clients to a server that
     /// greets them.
     pub fn start(node: Node, script: &str) -> Running {
+        Running::start_for(node, script, &["SMTP", "POP3", "IMAP"])
+    }
+
+    /// As `start`, waiting only for the protocols named (of SMTP, POP3, IMAP).
+    pub fn start_for(node: Node, script: &str, ready: &[&str]) -> Running {
         let ports = Ports::free();
         node.iofcmgr(&format!(
             "register paramvalue server=smtpgw instance=1 parameter=port value={};\n\
@@ -414,19 +419,22 @@ impl Running {
             ports,
             node,
         };
-        r.wait_ready();
+        r.wait_ready(ready);
         r
     }
 
     /// Waits until SMTP, POP3 and IMAP greet (a POP3 or IMAP greeting comes from a protocol
     /// server instance the listener passed the connection to).
-    pub fn wait_ready(&self) {
+    pub fn wait_ready(&self, ready: &[&str]) {
         let until = Instant::now() + Duration::from_secs(WAIT_SECS);
         for (what, port, good) in [
             ("SMTP", self.ports.smtp, "220"),
             ("POP3", self.ports.pop3, "+OK"),
             ("IMAP", self.ports.imap, "* OK"),
         ] {
+            if !ready.contains(&what) {
+                continue;
+            }
             loop {
                 let g = greeting(port);
                 if g.as_deref().is_some_and(|g| g.starts_with(good)) {
@@ -493,7 +501,11 @@ impl Running {
 
     /// `probe;` (or `probe ARGS;`) parsed.
     pub fn probe(&self, args: &str) -> Vec<Vec<(String, String)>> {
-        let r = self.iofcmgr(&format!("probe {args};"));
+        let r = if args.is_empty() {
+            self.iofcmgr("probe;")
+        } else {
+            self.iofcmgr(&format!("probe {args};"))
+        };
         assert_eq!(r.code, 0, "probe failed: {}\n{}", r.stdout, r.stderr);
         parse_entries(&r.stdout)
     }

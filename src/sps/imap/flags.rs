@@ -63,10 +63,6 @@ impl Flags {
         self.0.iter().any(|f| f.eq_ignore_ascii_case(flag))
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// Adds a flag; returns whether it was new.
     pub fn insert(&mut self, flag: &str) -> bool {
         if self.has(flag) {

@@ -15,6 +15,8 @@ pub enum Frame {
     Literal { length: u32, sync: bool },
     /// A message is complete: see [`Framer::message`] and [`Framer::problem`].
     Complete,
+    /// A line goes on far beyond the limit: the session should end rather than read it.
+    Overflow,
 }
 
 /// Why a complete message cannot be used.
@@ -34,6 +36,8 @@ pub struct Framer {
 }
 
 impl Framer {
+    /// `max_literal` is the largest literal the fragmentizer will ever keep (see
+    /// [`Framer::set_max_literal`] for the limit of the moment).
     pub fn new(max_line: usize, max_literal: u64) -> Framer {
         // a message: its lines and one literal of the largest size
         let max = max_literal
@@ -61,6 +65,11 @@ impl Framer {
                 // everything queued was taken into the current fragment
                 if let Some(start) = self.line_start {
                     let len = self.frag.message_bytes().len().saturating_sub(start);
+                    let capped = self.frag.is_max_message_size_exceeded()
+                        && self.problem != Some(Problem::LiteralTooBig);
+                    if len > 2 * self.max_line + 4096 || capped {
+                        return Some(Frame::Overflow);
+                    }
                     if len > self.max_line + 2 {
                         self.fail(Problem::LineTooLong);
                     }
@@ -98,6 +107,11 @@ impl Framer {
                 }
             }
         }
+    }
+
+    /// The largest literal accepted from now on.
+    pub fn set_max_literal(&mut self, max: u64) {
+        self.max_literal = max;
     }
 
     /// Whether a literal of this size may be sent.
@@ -186,6 +200,13 @@ mod tests {
         assert_eq!(f.next(), Some(Frame::Complete));
         assert_eq!(f.problem(), None);
         assert_eq!(f.message(), b"a2 NOOP\r\n");
+    }
+
+    #[test]
+    fn endless_lines_overflow() {
+        let mut f = Framer::new(64, 10);
+        f.push(&[b'x'; 5000]);
+        assert_eq!(f.next(), Some(Frame::Overflow));
     }
 
     #[test]

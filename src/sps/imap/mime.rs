@@ -15,7 +15,7 @@ pub fn parse(raw: &[u8]) -> Structure {
 
 /// A cached structure; `None` when it cannot be read (it is then computed again).
 pub fn from_cache(json: &str) -> Option<Structure> {
-    Structure::from_json(json).ok()
+    Structure::from_json(json)
 }
 
 pub fn to_cache(s: &Structure) -> String {
@@ -36,8 +36,40 @@ pub fn has_header(raw: &[u8], name: &str) -> bool {
     !structure::header_values(raw, name).is_empty()
 }
 
+/// Whether a header field contains `needle` (case-insensitive); for the address fields,
+/// the addresses as parsed count too (`Name <local@domain>`, comments dropped), so that
+/// `FROM user@domain.org` finds `<user (comment)@ domain.org>`.
 pub fn header_contains(raw: &[u8], name: &str, needle: &str) -> bool {
-    structure::headers_contain(raw, name, needle)
+    if structure::headers_contain(raw, name, needle) {
+        return true;
+    }
+    let lower = name.to_ascii_lowercase();
+    if !matches!(lower.as_str(), "from" | "to" | "cc" | "bcc" | "sender" | "reply-to") {
+        return false;
+    }
+    let Some(m) = mail_parser::MessageParser::default().parse_headers(raw) else {
+        return false;
+    };
+    let list = match lower.as_str() {
+        "from" => m.from(),
+        "to" => m.to(),
+        "cc" => m.cc(),
+        "bcc" => m.bcc(),
+        "sender" => m.sender(),
+        _ => m.reply_to(),
+    };
+    let needle = needle.to_lowercase();
+    list.is_some_and(|l| {
+        l.iter().any(|a| {
+            let shown = match (a.name(), a.address()) {
+                (Some(n), Some(ad)) => format!("{n} <{ad}>"),
+                (None, Some(ad)) => ad.to_string(),
+                (Some(n), None) => n.to_string(),
+                (None, None) => String::new(),
+            };
+            shown.to_lowercase().contains(&needle)
+        })
+    })
 }
 
 pub fn body_contains(raw: &[u8], needle: &str) -> bool {

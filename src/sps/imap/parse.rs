@@ -33,7 +33,7 @@ pub fn command(msg: &[u8]) -> Result<Decoded, Invalid> {
         None => (std::borrow::Cow::Borrowed(msg), Options::default()),
     };
     match CommandCodec::default().decode(&bytes) {
-        Ok((rest, c)) if rest.is_empty() => Ok(Decoded {
+        Ok(([], c)) => Ok(Decoded {
             command: c.into_static(),
             list,
         }),
@@ -44,7 +44,7 @@ pub fn command(msg: &[u8]) -> Result<Decoded, Invalid> {
 /// An AUTHENTICATE continuation line: `Some(data)`, or `None` when the client cancelled.
 pub fn authenticate_data(msg: &[u8]) -> Result<Option<Vec<u8>>, Invalid> {
     match AuthenticateDataCodec::default().decode(msg) {
-        Ok((rest, d)) if rest.is_empty() => Ok(match d {
+        Ok(([], d)) => Ok(match d {
             AuthenticateData::Continue(s) => Some(s.declassify().to_vec()),
             AuthenticateData::Cancel => None,
         }),

@@ -164,14 +164,6 @@ pub fn string(out: &mut Vec<u8>, s: &[u8]) {
     }
 }
 
-/// A string or NIL.
-pub fn nstring(out: &mut Vec<u8>, s: Option<&[u8]>) {
-    match s {
-        Some(s) => string(out, s),
-        None => out.extend_from_slice(b"NIL"),
-    }
-}
-
 /// An astring: an atom when it is one (and not `NIL`), else a string.
 pub fn astring(out: &mut Vec<u8>, s: &[u8]) {
     if !s.is_empty()
@@ -246,7 +238,6 @@ mod tests {
         assert_eq!(s(|o| string(o, b"")), "\"\"");
         assert_eq!(s(|o| string(o, b"two\r\nlines")), "{10}\r\ntwo\r\nlines");
         assert_eq!(s(|o| string(o, "é".as_bytes())), "{2}\r\né");
-        assert_eq!(s(|o| nstring(o, None)), "NIL");
         assert_eq!(s(|o| astring(o, b"INBOX")), "INBOX");
         assert_eq!(s(|o| astring(o, b"NIL")), "\"NIL\"");
         assert_eq!(s(|o| astring(o, b"a b")), "\"a b\"");

@@ -116,21 +116,6 @@ impl Key {
         })
     }
 
-    /// Whether deciding the key may need the message's content.
-    pub fn needs_content(&self) -> bool {
-        match self {
-            Key::SentBefore(_)
-            | Key::SentOn(_)
-            | Key::SentSince(_)
-            | Key::Header(..)
-            | Key::Body(_)
-            | Key::Text(_) => true,
-            Key::Not(k) => k.needs_content(),
-            Key::And(ks) => ks.iter().any(Key::needs_content),
-            Key::Or(a, b) => a.needs_content() || b.needs_content(),
-            _ => false,
-        }
-    }
 }
 
 /// A message as SEARCH sees it.
@@ -166,10 +151,6 @@ impl Compiled {
         let mut sets = Vec::new();
         collect_sets(&key, b, &mut sets);
         Compiled { key, sets }
-    }
-
-    pub fn needs_content(&self) -> bool {
-        self.key.needs_content()
     }
 
     /// `Some(matches)`, or `None` when the content is needed and not given.
@@ -381,7 +362,6 @@ mod tests {
     fn content_keys_are_unknown_without_content() {
         let k = Key::from_criteria(&[SearchKey::Seen, SearchKey::Body("x".try_into().unwrap())])
             .unwrap();
-        assert!(k.needs_content());
         let c = Compiled::new(k, Bounds { count: 1, max_uid: 1 });
         let unseen = Flags::default();
         let seen = Flags::parse("\\Seen");

@@ -292,11 +292,6 @@ impl Selected {
         }
         self.msgs = kept;
     }
-
-    /// Drops expunged messages without a word (CLOSE).
-    pub fn forget_expunged(&mut self) {
-        self.msgs.retain(|m| !m.expunged);
-    }
 }
 
 #[cfg(test)]

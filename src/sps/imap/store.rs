@@ -540,6 +540,7 @@ pub async fn append(
                 sha256: &sha,
                 rfc822_msgid: msgid.as_deref(),
                 received_at: now,
+                structure: None,
             },
         )?;
         let ptr = NewPointer {

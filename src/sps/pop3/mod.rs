@@ -289,6 +289,7 @@ mod tests {
                             sha256: "x",
                             rfc822_msgid: None,
                             received_at: Utc::now(),
+                            structure: None,
                         },
                     )?;
                     mailbox::add_pointers(
