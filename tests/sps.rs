@@ -194,9 +194,10 @@ fn new_clients_are_served_while_a_killed_instance_is_restarted() {
         .filter(|(t, ok, _)| *ok && *t > killed_at && *t < back_at)
         .count();
     eprintln!(
-        "restart took {:.2} s; {during} clients served meanwhile; {} attempts in all",
+        "restart took {:.2} s; {during} clients served meanwhile; {} attempts in all, {} failed",
         back_at - killed_at,
-        attempts.len()
+        attempts.len(),
+        attempts.iter().filter(|a| !a.1).count()
     );
     assert!(
         during >= 1,

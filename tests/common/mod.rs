@@ -392,7 +392,11 @@ impl Running {
 
     /// As `start`, waiting only for the protocols named (of SMTP, POP3, IMAP).
     pub fn start_for(node: Node, script: &str, ready: &[&str]) -> Running {
-        let ports = Ports::free();
+        Running::start_on(node, Ports::free(), script, ready)
+    }
+
+    /// As `start_for`, on the ports given.
+    pub fn start_on(node: Node, ports: Ports, script: &str, ready: &[&str]) -> Running {
         node.iofcmgr(&format!(
             "register paramvalue server=smtpgw instance=1 parameter=port value={};\n\
              register paramvalue server=iolistener instance=1 parameter=pop3_port value={};\n\

@@ -29,7 +29,9 @@ const BASE: &[&str] = &[
 impl Session {
     /// Whether logins are refused on this connection until TLS is on.
     pub(super) fn login_disabled(&self) -> bool {
-        self.cfg.login_disabled_without_tls && !self.tls && !self.peer.ip().to_canonical().is_loopback()
+        self.cfg.login_disabled_without_tls
+            && !self.tls
+            && !self.peer.ip().to_canonical().is_loopback()
     }
 
     /// The capabilities of the moment.
@@ -60,7 +62,10 @@ impl Session {
         Reply::Close
     }
 
-    pub(super) fn id(&mut self, _client: Option<Vec<(IString<'static>, NString<'static>)>>) -> Done {
+    pub(super) fn id(
+        &mut self,
+        _client: Option<Vec<(IString<'static>, NString<'static>)>>,
+    ) -> Done {
         response::line(
             &mut self.out,
             &format!(

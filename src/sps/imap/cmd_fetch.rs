@@ -54,11 +54,7 @@ struct Rendered {
     missing: usize,
 }
 
-fn render_batch(
-    plan: &Plan,
-    msgs: &[(u32, Msg, bool)],
-    loaded: Vec<store::Loaded>,
-) -> Rendered {
+fn render_batch(plan: &Plan, msgs: &[(u32, Msg, bool)], loaded: Vec<store::Loaded>) -> Rendered {
     let mut r = Rendered {
         out: Vec::new(),
         computed: Vec::new(),
@@ -172,7 +168,14 @@ impl Session {
         if !plan.needs_structure() && !plan.needs_content() {
             for &i in &idx {
                 let m = &sel.msgs[i];
-                plan.render(&mut self.out, i as u32 + 1, m, seen_now.contains(&m.uid), None, None);
+                plan.render(
+                    &mut self.out,
+                    i as u32 + 1,
+                    m,
+                    seen_now.contains(&m.uid),
+                    None,
+                    None,
+                );
                 if self.flush_if_large().await.is_err() {
                     return Done::ok("FETCH interrupted");
                 }

@@ -138,7 +138,8 @@ impl Session {
             list::list(&folders, &subs, &pattern, &opts)
         };
         for e in entries {
-            self.out.extend_from_slice(format!("* {word} {} \"/\" ", e.attrs()).as_bytes());
+            self.out
+                .extend_from_slice(format!("* {word} {} \"/\" ", e.attrs()).as_bytes());
             response::mailbox(&mut self.out, &e.name);
             self.out.extend_from_slice(b"\r\n");
         }
@@ -158,10 +159,12 @@ impl Session {
         let counts = items
             .iter()
             .any(|i| matches!(i, I::Recent | I::Unseen | I::Deleted));
-        if let Some(i) = items
-            .iter()
-            .find(|i| !matches!(i, I::Messages | I::Recent | I::UidNext | I::UidValidity | I::Unseen | I::Deleted))
-        {
+        if let Some(i) = items.iter().find(|i| {
+            !matches!(
+                i,
+                I::Messages | I::Recent | I::UidNext | I::UidValidity | I::Unseen | I::Deleted
+            )
+        }) {
             return Done::bad(format!("unsupported STATUS item {i:?}"));
         }
         let st = match store::status(&self.ctx.db, self.account_id(), name.clone(), counts).await {
@@ -186,7 +189,8 @@ impl Session {
         }
         self.out.extend_from_slice(b"* STATUS ");
         response::mailbox(&mut self.out, &name);
-        self.out.extend_from_slice(format!(" ({vals})\r\n").as_bytes());
+        self.out
+            .extend_from_slice(format!(" ({vals})\r\n").as_bytes());
         Done::ok("STATUS completed")
     }
 }

@@ -39,11 +39,12 @@ impl Session {
         let Ok(name) = names::from_mailbox(m) else {
             return Done::no("Mailbox doesn't exist").code("NONEXISTENT");
         };
-        let opened = match store::open(&self.ctx.db, self.account_id(), name.clone(), read_only).await {
-            Ok(Some(o)) => o,
-            Ok(None) => return Done::no("Mailbox doesn't exist").code("NONEXISTENT"),
-            Err(_) => return Done::unavailable(),
-        };
+        let opened =
+            match store::open(&self.ctx.db, self.account_id(), name.clone(), read_only).await {
+                Ok(Some(o)) => o,
+                Ok(None) => return Done::no("Mailbox doesn't exist").code("NONEXISTENT"),
+                Err(_) => return Done::unavailable(),
+            };
         let sel = Selected::new(
             &opened.folder,
             name.clone(),

@@ -81,7 +81,11 @@ impl Session {
                 };
                 response::line(
                     &mut self.out,
-                    &format!("{} FETCH (FLAGS {}{uid_item})", i + 1, m.flags.render(m.recent)),
+                    &format!(
+                        "{} FETCH (FLAGS {}{uid_item})",
+                        i + 1,
+                        m.flags.render(m.recent)
+                    ),
                 );
             }
         }

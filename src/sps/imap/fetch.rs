@@ -44,10 +44,7 @@ pub struct Plan {
 
 impl Plan {
     /// `uid`: a UID FETCH, whose responses always carry the UID.
-    pub fn new(
-        m: &MacroOrMessageDataItemNames<'static>,
-        uid: bool,
-    ) -> Result<Plan, &'static str> {
+    pub fn new(m: &MacroOrMessageDataItemNames<'static>, uid: bool) -> Result<Plan, &'static str> {
         let names: Vec<MessageDataItemName<'static>> = match m {
             MacroOrMessageDataItemNames::Macro(m) => m
                 .expand()

@@ -201,8 +201,15 @@ mod tests {
     fn store_operations() {
         let f = Flags::parse("\\Seen $a");
         let g = Flags::parse("\\Deleted $b");
-        assert_eq!(f.apply(StoreType::Add, &g).stored(), "\\Deleted \\Seen $a $b");
-        assert_eq!(f.apply(StoreType::Remove, &Flags::parse("\\seen $A")).stored(), "");
+        assert_eq!(
+            f.apply(StoreType::Add, &g).stored(),
+            "\\Deleted \\Seen $a $b"
+        );
+        assert_eq!(
+            f.apply(StoreType::Remove, &Flags::parse("\\seen $A"))
+                .stored(),
+            ""
+        );
         assert_eq!(f.apply(StoreType::Replace, &g), g);
         let mut h = Flags::parse("\\Draft");
         h.insert("\\Answered");

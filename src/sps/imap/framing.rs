@@ -3,6 +3,10 @@
 //! longer than allowed, or a literal bigger than allowed, makes the message unusable (it is
 //! still read to its end, without keeping what exceeds the limit, so that the session goes on
 //! with the next message). Nothing here does I/O.
+//!
+//! The fragmentizer is given the bytes of the current message only (up to the end of the
+//! line, or of the literal), the rest waiting here: so between messages it holds nothing, and
+//! after a large message it is replaced by a fresh one rather than keeping its large buffer.
 
 use imap_codec::fragmentizer::{FragmentInfo, Fragmentizer, LiteralAnnouncement};
 use imap_codec::imap_types::core::LiteralMode;
@@ -26,8 +30,18 @@ pub enum Problem {
     LiteralTooBig,
 }
 
+/// A fragmentizer whose buffer grew past this is replaced after the message.
+const SHRINK_AT: usize = 1024 * 1024;
+
 pub struct Framer {
     frag: Fragmentizer,
+    /// Its size limit.
+    max_message: u32,
+    /// Bytes read and not given to the fragmentizer yet, from `taken` on.
+    pending: Vec<u8>,
+    taken: usize,
+    /// Bytes of the literal being read that the fragmentizer still needs.
+    literal_left: Option<u32>,
     max_line: usize,
     max_literal: u64,
     /// Where the line being read started in the message (`None`: in a literal).
@@ -46,6 +60,10 @@ impl Framer {
             .min(u32::MAX as u64) as u32;
         Framer {
             frag: Fragmentizer::new(max),
+            max_message: max,
+            pending: Vec::new(),
+            taken: 0,
+            literal_left: None,
             max_line: max_line.max(64),
             max_literal,
             line_start: Some(0),
@@ -55,11 +73,47 @@ impl Framer {
 
     /// Bytes read from the client.
     pub fn push(&mut self, bytes: &[u8]) {
-        self.frag.enqueue_bytes(bytes);
+        if self.taken > 0 {
+            self.pending.drain(..self.taken);
+            self.taken = 0;
+        }
+        self.pending.extend_from_slice(bytes);
+    }
+
+    /// Gives the fragmentizer the next bytes of the current message; false when there are
+    /// none.
+    fn feed(&mut self) -> bool {
+        let avail = &self.pending[self.taken..];
+        if avail.is_empty() {
+            self.pending.clear();
+            self.taken = 0;
+            return false;
+        }
+        let n = match self.literal_left {
+            Some(left) => avail.len().min(left as usize),
+            None => avail
+                .iter()
+                .position(|&b| b == b'\n')
+                .map(|p| p + 1)
+                .unwrap_or(avail.len()),
+        };
+        if n == 0 {
+            return false;
+        }
+        self.frag.enqueue_bytes(&avail[..n]);
+        self.taken += n;
+        if let Some(left) = self.literal_left.as_mut() {
+            *left -= n as u32;
+        }
+        true
     }
 
     /// The next event, or `None` when more bytes are needed.
     pub fn next(&mut self) -> Option<Frame> {
+        if self.frag.is_message_complete() && self.frag.message_bytes().len() > SHRINK_AT {
+            // between messages it holds no bytes of the next one
+            self.frag = Fragmentizer::new(self.max_message);
+        }
         loop {
             let Some(info) = self.frag.progress() else {
                 // everything queued was taken into the current fragment
@@ -73,6 +127,9 @@ impl Framer {
                     if len > self.max_line + 2 {
                         self.fail(Problem::LineTooLong);
                     }
+                }
+                if self.feed() {
+                    continue;
                 }
                 return None;
             };
@@ -93,6 +150,7 @@ impl Framer {
                         }
                         Some(LiteralAnnouncement { mode, length }) => {
                             self.line_start = None;
+                            self.literal_left = Some(length);
                             let sync = mode == LiteralMode::Sync;
                             if !sync && length as u64 > self.max_literal {
                                 // read and dropped; the command is refused when complete
@@ -104,6 +162,7 @@ impl Framer {
                 }
                 FragmentInfo::Literal { end, .. } => {
                     self.line_start = Some(end);
+                    self.literal_left = None;
                 }
             }
         }
@@ -123,6 +182,7 @@ impl Framer {
     /// the next bytes start a new message.
     pub fn reject_literal(&mut self) {
         self.frag.skip_message();
+        self.literal_left = None;
         self.line_start = Some(0);
         self.problem = None;
     }
@@ -165,11 +225,23 @@ mod tests {
         assert_eq!(f.next(), Some(Frame::Complete));
         assert_eq!(f.problem(), None);
         assert_eq!(f.message(), b"a1 NOOP\r\n");
-        assert_eq!(f.next(), Some(Frame::Literal { length: 3, sync: true }));
+        assert_eq!(
+            f.next(),
+            Some(Frame::Literal {
+                length: 3,
+                sync: true
+            })
+        );
         assert!(f.literal_allowed(3));
         assert_eq!(f.next(), None);
         f.push(b"bob {3+}\r\npw!\r\n");
-        assert_eq!(f.next(), Some(Frame::Literal { length: 3, sync: false }));
+        assert_eq!(
+            f.next(),
+            Some(Frame::Literal {
+                length: 3,
+                sync: false
+            })
+        );
         assert_eq!(f.next(), Some(Frame::Complete));
         assert_eq!(f.problem(), None);
         assert_eq!(f.message(), b"a2 LOGIN {3}\r\nbob {3+}\r\npw!\r\n");
@@ -180,7 +252,13 @@ mod tests {
     fn rejected_literal_is_skipped() {
         let mut f = Framer::new(100, 10);
         f.push(b"a1 APPEND x {11}\r\n");
-        assert_eq!(f.next(), Some(Frame::Literal { length: 11, sync: true }));
+        assert_eq!(
+            f.next(),
+            Some(Frame::Literal {
+                length: 11,
+                sync: true
+            })
+        );
         assert!(!f.literal_allowed(11));
         assert_eq!(f.tag().as_deref(), Some("a1"));
         f.reject_literal();
@@ -194,12 +272,44 @@ mod tests {
     fn too_big_literal_plus_is_read_and_refused() {
         let mut f = Framer::new(100, 10);
         f.push(b"a1 APPEND x {20+}\r\n01234567890123456789\r\na2 NOOP\r\n");
-        assert_eq!(f.next(), Some(Frame::Literal { length: 20, sync: false }));
+        assert_eq!(
+            f.next(),
+            Some(Frame::Literal {
+                length: 20,
+                sync: false
+            })
+        );
         assert_eq!(f.next(), Some(Frame::Complete));
         assert_eq!(f.problem(), Some(Problem::LiteralTooBig));
         assert_eq!(f.next(), Some(Frame::Complete));
         assert_eq!(f.problem(), None);
         assert_eq!(f.message(), b"a2 NOOP\r\n");
+    }
+
+    #[test]
+    fn pipelined_messages_and_a_fresh_fragmentizer_after_a_large_one() {
+        let mut f = Framer::new(100, 4 * 1024 * 1024);
+        let big = vec![b'x'; 2 * 1024 * 1024];
+        let head = format!("a1 APPEND x {{{}+}}\r\n", big.len());
+        let mut input = head.clone().into_bytes();
+        input.extend_from_slice(&big);
+        input.extend_from_slice(b"\r\na2 NOOP\r\na3 APPEND y {0+}\r\n\r\na4 NOOP\r\n");
+        // in pieces, as the network gives them
+        for chunk in input.chunks(16 * 1024) {
+            f.push(chunk);
+        }
+        assert!(matches!(f.next(), Some(Frame::Literal { sync: false, .. })));
+        assert_eq!(f.next(), Some(Frame::Complete));
+        assert_eq!(f.problem(), None);
+        assert_eq!(f.message().len(), head.len() + big.len() + 2);
+        assert_eq!(f.next(), Some(Frame::Complete));
+        assert_eq!(f.message(), b"a2 NOOP\r\n");
+        assert_eq!(f.next(), Some(Frame::Literal { length: 0, sync: false }));
+        assert_eq!(f.next(), Some(Frame::Complete));
+        assert_eq!(f.message(), b"a3 APPEND y {0+}\r\n\r\n");
+        assert_eq!(f.next(), Some(Frame::Complete));
+        assert_eq!(f.message(), b"a4 NOOP\r\n");
+        assert_eq!(f.next(), None);
     }
 
     #[test]

@@ -42,7 +42,8 @@ impl Session {
         let ended = loop {
             match self.framer.next() {
                 Some(Frame::Complete) => {
-                    let ok = self.framer.problem().is_none() && parse::idle_done(self.framer.message());
+                    let ok =
+                        self.framer.problem().is_none() && parse::idle_done(self.framer.message());
                     break if ok { Ended::Done } else { Ended::Bad };
                 }
                 Some(Frame::Literal { sync, .. }) => {

@@ -61,7 +61,14 @@ pub fn list(folders: &[Folder], subs: &[String], pattern: &str, opts: &Options) 
             .iter()
             .take_while(|k| k.starts_with(*name))
             .any(|k| names::is_below(k, name));
-        attrs.push(if children { "\\HasChildren" } else { "\\HasNoChildren" }.to_string());
+        attrs.push(
+            if children {
+                "\\HasChildren"
+            } else {
+                "\\HasNoChildren"
+            }
+            .to_string(),
+        );
         if let Some(s) = special {
             attrs.push(s);
         }
@@ -116,7 +123,9 @@ mod tests {
     }
 
     fn names_of(e: &[Entry]) -> Vec<String> {
-        e.iter().map(|e| format!("{} {}", e.attrs(), e.name)).collect()
+        e.iter()
+            .map(|e| format!("{} {}", e.attrs(), e.name))
+            .collect()
     }
 
     #[test]
@@ -149,7 +158,10 @@ mod tests {
             special_use_only: true,
             subscribed: false,
         };
-        assert_eq!(names_of(&list(&fs, &subs, "*", &o)), vec!["(\\HasNoChildren \\Sent) Sent"]);
+        assert_eq!(
+            names_of(&list(&fs, &subs, "*", &o)),
+            vec!["(\\HasNoChildren \\Sent) Sent"]
+        );
         let o = Options {
             special_use_only: false,
             subscribed: true,

@@ -44,7 +44,10 @@ pub fn header_contains(raw: &[u8], name: &str, needle: &str) -> bool {
         return true;
     }
     let lower = name.to_ascii_lowercase();
-    if !matches!(lower.as_str(), "from" | "to" | "cc" | "bcc" | "sender" | "reply-to") {
+    if !matches!(
+        lower.as_str(),
+        "from" | "to" | "cc" | "bcc" | "sender" | "reply-to"
+    ) {
         return false;
     }
     let Some(m) = mail_parser::MessageParser::default().parse_headers(raw) else {

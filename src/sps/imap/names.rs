@@ -70,10 +70,7 @@ pub fn validate(name: &str) -> Result<(), NameError> {
     if name.len() > MAX_NAME {
         return Err(NameError::TooLong);
     }
-    if name
-        .chars()
-        .any(|c| c.is_control() || c == '*' || c == '%')
-    {
+    if name.chars().any(|c| c.is_control() || c == '*' || c == '%') {
         return Err(NameError::BadCharacter);
     }
     let levels: Vec<&str> = name.split(SEP).collect();
@@ -105,8 +102,7 @@ pub fn is_below(child: &str, parent: &str) -> bool {
 /// The pattern of a LIST or LSUB: the reference and the mailbox argument joined, with a
 /// leading INBOX made upper case so that it matches case-insensitively.
 pub fn pattern(reference: &str, mailbox: &str) -> String {
-    let joined = if reference.is_empty() || mailbox.starts_with(SEP) && reference.ends_with(SEP)
-    {
+    let joined = if reference.is_empty() || mailbox.starts_with(SEP) && reference.ends_with(SEP) {
         format!("{reference}{}", mailbox.trim_start_matches(SEP))
     } else {
         format!("{reference}{mailbox}")

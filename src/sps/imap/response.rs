@@ -127,8 +127,7 @@ pub fn line(out: &mut Vec<u8>, body: &str) {
 /// Whether `s` can be sent as a quoted string.
 pub fn quotable(s: &[u8]) -> bool {
     s.len() <= MAX_QUOTED
-        && s
-            .iter()
+        && s.iter()
             .all(|&b| b != 0 && b != b'\r' && b != b'\n' && b < 0x80)
 }
 
@@ -249,7 +248,10 @@ mod tests {
     #[test]
     fn status_lines() {
         let d = Done::no("no such mailbox").code("TRYCREATE");
-        assert_eq!(s(|o| tagged(o, "a1", &d)), "a1 NO [TRYCREATE] no such mailbox\r\n");
+        assert_eq!(
+            s(|o| tagged(o, "a1", &d)),
+            "a1 NO [TRYCREATE] no such mailbox\r\n"
+        );
         assert_eq!(
             s(|o| tagged(o, "a2", &Done::ok("bad\r\ntext"))),
             "a2 OK bad  text\r\n"
@@ -264,6 +266,9 @@ mod tests {
         assert_eq!(number_set(&[1, 2, 3, 5, 9, 10]), "1:3,5,9:10");
         assert_eq!(number_set(&[7]), "7");
         assert_eq!(number_set(&[]), "");
-        assert_eq!(number_set(&[u32::MAX - 1, u32::MAX]), "4294967294:4294967295");
+        assert_eq!(
+            number_set(&[u32::MAX - 1, u32::MAX]),
+            "4294967294:4294967295"
+        );
     }
 }

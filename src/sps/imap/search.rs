@@ -115,7 +115,6 @@ impl Key {
             _ => return Err(Unsupported("this search key is not supported")),
         })
     }
-
 }
 
 /// A message as SEARCH sees it.
@@ -274,17 +273,47 @@ mod tests {
     fn mailbox() -> Vec<M> {
         let d = |day| Utc.with_ymd_and_hms(2026, 1, day, 12, 0, 0).unwrap();
         vec![
-            M { uid: 3, flags: Flags::parse("\\Seen"), recent: false, date: d(1), size: 100 },
-            M { uid: 7, flags: Flags::parse("\\Flagged $x"), recent: true, date: d(2), size: 200 },
-            M { uid: 9, flags: Flags::parse(""), recent: true, date: d(3), size: 300 },
-            M { uid: 12, flags: Flags::parse("\\Deleted \\Seen"), recent: false, date: d(3), size: 400 },
+            M {
+                uid: 3,
+                flags: Flags::parse("\\Seen"),
+                recent: false,
+                date: d(1),
+                size: 100,
+            },
+            M {
+                uid: 7,
+                flags: Flags::parse("\\Flagged $x"),
+                recent: true,
+                date: d(2),
+                size: 200,
+            },
+            M {
+                uid: 9,
+                flags: Flags::parse(""),
+                recent: true,
+                date: d(3),
+                size: 300,
+            },
+            M {
+                uid: 12,
+                flags: Flags::parse("\\Deleted \\Seen"),
+                recent: false,
+                date: d(3),
+                size: 400,
+            },
         ]
     }
 
     fn run(criteria: Vec<SearchKey<'static>>) -> Vec<u32> {
         let ms = mailbox();
         let key = Key::from_criteria(&criteria).unwrap();
-        let c = Compiled::new(key, Bounds { count: ms.len() as u32, max_uid: 12 });
+        let c = Compiled::new(
+            key,
+            Bounds {
+                count: ms.len() as u32,
+                max_uid: 12,
+            },
+        );
         ms.iter()
             .enumerate()
             .filter(|(i, m)| {
@@ -308,7 +337,10 @@ mod tests {
     }
 
     fn date(d: u32) -> imap_codec::imap_types::datetime::NaiveDate {
-        chrono::NaiveDate::from_ymd_opt(2026, 1, d).unwrap().try_into().unwrap()
+        chrono::NaiveDate::from_ymd_opt(2026, 1, d)
+            .unwrap()
+            .try_into()
+            .unwrap()
     }
 
     #[test]
@@ -321,7 +353,10 @@ mod tests {
         assert_eq!(run(vec![S::Old]), vec![1, 4]);
         assert_eq!(run(vec![S::Recent, S::Flagged]), vec![2]);
         assert_eq!(run(vec![S::Keyword("$X".try_into().unwrap())]), vec![2]);
-        assert_eq!(run(vec![S::Unkeyword("$x".try_into().unwrap())]), vec![1, 3, 4]);
+        assert_eq!(
+            run(vec![S::Unkeyword("$x".try_into().unwrap())]),
+            vec![1, 3, 4]
+        );
         assert_eq!(run(vec![S::Larger(200)]), vec![3, 4]);
         assert_eq!(run(vec![S::Smaller(200)]), vec![1]);
         assert_eq!(run(vec![S::Before(date(2))]), vec![1]);
@@ -344,25 +379,85 @@ mod tests {
         );
         // the set counter stays in step across short-circuits
         assert_eq!(
-            run(vec![S::Or(
-                Box::new(S::And(Vec1::from(S::Uid(set("3"))))),
-                Box::new(S::Uid(set("12")))
-            ), S::SequenceSet(set("4"))]),
+            run(vec![
+                S::Or(
+                    Box::new(S::And(Vec1::from(S::Uid(set("3"))))),
+                    Box::new(S::Uid(set("12")))
+                ),
+                S::SequenceSet(set("4"))
+            ]),
             vec![4]
         );
         assert_eq!(
-            run(vec![S::And(
-                vec![S::Deleted, S::Uid(set("1:*"))].try_into().unwrap()
-            ), S::Uid(set("12"))]),
+            run(vec![
+                S::And(vec![S::Deleted, S::Uid(set("1:*"))].try_into().unwrap()),
+                S::Uid(set("12"))
+            ]),
             vec![4]
         );
+    }
+
+    #[test]
+    fn content_keys() {
+        let raw = b"From: Real Name <user@example.org>\r\nTo: a@b.c\r\n\
+                    Subject: hello beautiful world\r\nDate: Sat, 24 Mar 2007 23:00:00 +0200\r\n\
+                    X-Extra: some header\r\n\r\nThe body: asdfghjkl\r\n";
+        let flags = Flags::default();
+        let eval = |criteria: Vec<SearchKey<'static>>| {
+            let c = Compiled::new(
+                Key::from_criteria(&criteria).unwrap(),
+                Bounds {
+                    count: 1,
+                    max_uid: 1,
+                },
+            );
+            c.eval(&Candidate {
+                seq: 1,
+                uid: 1,
+                flags: &flags,
+                recent: false,
+                internal_date: Utc::now(),
+                size: raw.len() as i64,
+                content: Some(raw),
+            })
+            .unwrap()
+        };
+        let s = |v: &str| -> imap_codec::imap_types::core::AString<'static> {
+            v.to_string().try_into().unwrap()
+        };
+        use SearchKey as S;
+        assert!(eval(vec![S::Subject(s("eautiful worl"))]));
+        assert!(!eval(vec![S::Subject(s("goodbye"))]));
+        assert!(eval(vec![S::From(s("user@example.org"))]));
+        assert!(eval(vec![S::From(s("real name"))]));
+        assert!(eval(vec![S::Header(s("x-extra"), s(""))]));
+        assert!(!eval(vec![S::Header(s("x-missing"), s(""))]));
+        assert!(eval(vec![S::Body(s("sdfghj"))]));
+        assert!(!eval(vec![S::Body(s("beautiful"))]));
+        assert!(eval(vec![S::Text(s("beautiful"))]));
+        assert!(eval(vec![S::SentOn(date_of(2007, 3, 24))]));
+        assert!(eval(vec![S::SentBefore(date_of(2007, 3, 25))]));
+        assert!(!eval(vec![S::SentSince(date_of(2007, 3, 25))]));
+    }
+
+    fn date_of(y: i32, m: u32, d: u32) -> imap_codec::imap_types::datetime::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(y, m, d)
+            .unwrap()
+            .try_into()
+            .unwrap()
     }
 
     #[test]
     fn content_keys_are_unknown_without_content() {
         let k = Key::from_criteria(&[SearchKey::Seen, SearchKey::Body("x".try_into().unwrap())])
             .unwrap();
-        let c = Compiled::new(k, Bounds { count: 1, max_uid: 1 });
+        let c = Compiled::new(
+            k,
+            Bounds {
+                count: 1,
+                max_uid: 1,
+            },
+        );
         let unseen = Flags::default();
         let seen = Flags::parse("\\Seen");
         let m = |flags| Candidate {

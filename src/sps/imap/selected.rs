@@ -73,6 +73,8 @@ pub struct Selected {
     pub keywords: Vec<String>,
     /// The folder was deleted by another session.
     pub gone: bool,
+    /// The `\Recent` count last announced.
+    pub recent_reported: u32,
 }
 
 impl Selected {
@@ -92,17 +94,17 @@ impl Selected {
         let mut s = Selected {
             folder_id: folder.folder_id,
             name,
-            uidvalidity: u32::try_from(folder.uidvalidity)
-                .unwrap_or(u32::MAX)
-                .max(1),
+            uidvalidity: u32::try_from(folder.uidvalidity).unwrap_or(u32::MAX).max(1),
             read_only,
             msgs,
             modseq: folder.highest_modseq,
             next_uid: folder.next_uid,
             keywords: Vec::new(),
             gone: false,
+            recent_reported: 0,
         };
         s.keywords = s.keywords_in_use();
+        s.recent_reported = s.recent();
         s
     }
 
@@ -226,7 +228,7 @@ impl Selected {
             }
         }
         if expunge {
-            self.announce_expunges(out);
+            self.drop_expunged(out);
         }
         let before = self.msgs.len();
         let mut flag_changes: Vec<u32> = Vec::new();
@@ -262,8 +264,8 @@ impl Selected {
         self.announce_keywords(touched.iter(), out);
         if !added.is_empty() {
             response::line(out, &format!("{} EXISTS", self.msgs.len()));
-            response::line(out, &format!("{} RECENT", self.recent()));
         }
+        self.report_recent(!added.is_empty(), out);
         for uid in flag_changes {
             if let Some(i) = self.index_of(uid) {
                 let m = &self.msgs[i];
@@ -277,8 +279,23 @@ impl Selected {
         self.next_uid = self.next_uid.max(d.next_uid);
     }
 
-    /// Announces and drops the messages marked expunged.
+    /// `* n RECENT` when the count changed (or `always`).
+    fn report_recent(&mut self, always: bool, out: &mut Vec<u8>) {
+        let r = self.recent();
+        if always || r != self.recent_reported {
+            response::line(out, &format!("{r} RECENT"));
+            self.recent_reported = r;
+        }
+    }
+
+    /// Announces and drops the messages marked expunged (and the new `\Recent` count when
+    /// recent messages went).
     pub fn announce_expunges(&mut self, out: &mut Vec<u8>) {
+        self.drop_expunged(out);
+        self.report_recent(false, out);
+    }
+
+    fn drop_expunged(&mut self, out: &mut Vec<u8>) {
         if !self.msgs.iter().any(|m| m.expunged) {
             return;
         }
@@ -314,7 +331,12 @@ mod tests {
     }
 
     fn mailbox() -> Selected {
-        let rows = vec![row(1, "", 1), row(2, "\\Seen", 2), row(4, "", 3), row(5, "", 4)];
+        let rows = vec![
+            row(1, "", 1),
+            row(2, "\\Seen", 2),
+            row(4, "", 3),
+            row(5, "", 4),
+        ];
         let f = Folder {
             folder_id: 1,
             path: "INBOX".into(),
@@ -364,7 +386,10 @@ mod tests {
              * OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $new \\*)] Flags permitted\r\n\
              * 3 EXISTS\r\n* 2 RECENT\r\n* 1 FETCH (FLAGS (\\Flagged $new))\r\n"
         );
-        assert_eq!(s.msgs.iter().map(|m| m.uid).collect::<Vec<_>>(), vec![4, 5, 6]);
+        assert_eq!(
+            s.msgs.iter().map(|m| m.uid).collect::<Vec<_>>(),
+            vec![4, 5, 6]
+        );
         assert_eq!(s.modseq, 6);
     }
 
@@ -387,6 +412,20 @@ mod tests {
         s.apply(Delta::default(), true, &mut out);
         assert_eq!(text(&out), "* 2 EXPUNGE\r\n");
         assert_eq!(s.count(), 4);
+    }
+
+    #[test]
+    fn recent_count_follows_expunges() {
+        let mut s = mailbox();
+        let mut out = Vec::new();
+        let d = Delta {
+            highest_modseq: 5,
+            next_uid: 6,
+            expunged: vec![5],
+            ..Default::default()
+        };
+        s.apply(d, true, &mut out);
+        assert_eq!(text(&out), "* 4 EXPUNGE\r\n* 0 RECENT\r\n");
     }
 
     #[test]

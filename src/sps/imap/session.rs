@@ -115,8 +115,19 @@ impl Session {
         self.login.as_ref().map(|l| l.account_id).unwrap_or(0)
     }
 
-    /// Serves the client to the end.
+    /// Serves the client to the end, then closes the connection (with TLS's close_notify).
     pub async fn run(mut self) {
+        self.serve().await;
+        if let Some(stream) = self.stream.as_mut() {
+            let _ = tokio::time::timeout(
+                std::time::Duration::from_secs(2),
+                tokio::io::AsyncWriteExt::shutdown(stream),
+            )
+            .await;
+        }
+    }
+
+    async fn serve(&mut self) {
         if *self.stop.borrow() {
             response::bye(&mut self.out, None, "server shutting down");
             let _ = self.flush().await;
@@ -427,12 +438,14 @@ impl Session {
                 mechanism,
                 initial_response,
             } => self.authenticate(mechanism, initial_response).await,
-            C::Select { mailbox, parameters } => {
-                self.select(&mailbox, false, parameters).await.into()
-            }
-            C::Examine { mailbox, parameters } => {
-                self.select(&mailbox, true, parameters).await.into()
-            }
+            C::Select {
+                mailbox,
+                parameters,
+            } => self.select(&mailbox, false, parameters).await.into(),
+            C::Examine {
+                mailbox,
+                parameters,
+            } => self.select(&mailbox, true, parameters).await.into(),
             C::Create { mailbox } => self.create(&mailbox).await.into(),
             C::Delete { mailbox } => self.delete(&mailbox).await.into(),
             C::Rename { from, to } => self.rename(&from, &to).await.into(),
@@ -441,7 +454,10 @@ impl Session {
             C::List {
                 reference,
                 mailbox_wildcard,
-            } => self.list(&reference, &mailbox_wildcard, list, false).await.into(),
+            } => self
+                .list(&reference, &mailbox_wildcard, list, false)
+                .await
+                .into(),
             C::Lsub {
                 reference,
                 mailbox_wildcard,

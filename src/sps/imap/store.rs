@@ -69,8 +69,10 @@ pub async fn folders(db: &Db, account_id: i64) -> R<(Vec<Folder>, Vec<String>)> 
 }
 
 pub async fn folder(db: &Db, account_id: i64, name: String) -> R<Option<Folder>> {
-    db.read("imap folder", move |c| mailbox::folder(c, account_id, &name))
-        .await
+    db.read("imap folder", move |c| {
+        mailbox::folder(c, account_id, &name)
+    })
+    .await
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,11 +126,13 @@ pub async fn delete(db: &Db, account_id: i64, name: String) -> R<Deleted> {
         if all.iter().any(|o| names::is_below(&o.path, &name)) {
             return Ok(Deleted::HasChildren);
         }
-        Ok(if mailbox::delete_folder(c, account_id, f.folder_id, Utc::now())? {
-            Deleted::Done
-        } else {
-            Deleted::NoSuch
-        })
+        Ok(
+            if mailbox::delete_folder(c, account_id, f.folder_id, Utc::now())? {
+                Deleted::Done
+            } else {
+                Deleted::NoSuch
+            },
+        )
     })
     .await
 }
@@ -159,7 +163,10 @@ pub async fn rename(db: &Db, account_id: i64, from: String, to: String) -> R<Ren
             .collect();
         let new_path = |p: &str| format!("{to}{}", &p[from.len()..]);
         let taken: HashSet<&str> = all.iter().map(|f| f.path.as_str()).collect();
-        if moving.iter().any(|f| taken.contains(new_path(&f.path).as_str())) {
+        if moving
+            .iter()
+            .any(|f| taken.contains(new_path(&f.path).as_str()))
+        {
             return Ok(Renamed::Exists);
         }
         let now = Utc::now();
@@ -326,8 +333,8 @@ pub async fn poll(
     match first {
         Poll::Unchanged => Ok(None),
         Poll::Changed(d) => Ok(Some(d)),
-        Poll::TakeRecent => db
-            .write("imap poll", move |c| {
+        Poll::TakeRecent => {
+            db.write("imap poll", move |c| {
                 let Some((f, first_recent)) = mailbox::select(c, account_id, folder_id, true)?
                 else {
                     return Ok(Some(Delta {
@@ -337,7 +344,8 @@ pub async fn poll(
                 };
                 Ok(Some(delta(c, &f, modseq, first_recent)?))
             })
-            .await,
+            .await
+        }
     }
 }
 
@@ -425,7 +433,10 @@ pub async fn expunge(
         let uids: Vec<i64> = targets
             .iter()
             .zip(now_flags)
-            .filter(|(_, f)| f.as_deref().is_some_and(|f| Flags::parse(f).has(flags::DELETED)))
+            .filter(|(_, f)| {
+                f.as_deref()
+                    .is_some_and(|f| Flags::parse(f).has(flags::DELETED))
+            })
             .map(|(t, _)| t.uid)
             .collect();
         mailbox::expunge(c, account_id, folder_id, &uids, true, Utc::now())
