@@ -304,7 +304,13 @@ mod tests {
         assert_eq!(f.message().len(), head.len() + big.len() + 2);
         assert_eq!(f.next(), Some(Frame::Complete));
         assert_eq!(f.message(), b"a2 NOOP\r\n");
-        assert_eq!(f.next(), Some(Frame::Literal { length: 0, sync: false }));
+        assert_eq!(
+            f.next(),
+            Some(Frame::Literal {
+                length: 0,
+                sync: false
+            })
+        );
         assert_eq!(f.next(), Some(Frame::Complete));
         assert_eq!(f.message(), b"a3 APPEND y {0+}\r\n\r\n");
         assert_eq!(f.next(), Some(Frame::Complete));

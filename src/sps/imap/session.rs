@@ -187,6 +187,10 @@ impl Session {
         };
         let r = io::send(stream, &self.out, self.cfg.write_timeout).await;
         self.out.clear();
+        if self.out.capacity() > 4 * FLUSH_AT {
+            // after a large FETCH: do not keep its buffer for the rest of the session
+            self.out = Vec::with_capacity(4096);
+        }
         if let Err(e) = r {
             log::debug!("imap {}: {e}", self.peer);
             self.broken = true;
