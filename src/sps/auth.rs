@@ -22,6 +22,17 @@ pub struct Login {
     pub login: String,
 }
 
+/// Password checks run at a time in one process: each argon2 verification takes about 19 MiB
+/// and a CPU for tens of milliseconds, so a burst of logins (hundreds of clients reconnecting
+/// at once) queues here instead of exhausting memory.
+fn checks() -> &'static tokio::sync::Semaphore {
+    static S: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    S.get_or_init(|| {
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cpus.clamp(2, 16))
+    })
+}
+
 /// Checks `user` and `pass`. A failure returns `Ok(None)` once its delay has passed.
 pub async fn login(
     ctx: &Ctx,
@@ -34,13 +45,15 @@ pub async fn login(
         return Ok(None);
     }
     let (addr, user, pass) = (peer.ip().to_string(), user.to_string(), pass.to_string());
+    let permit = checks().acquire().await.map_err(|_| Unavailable)?;
     let outcome = ctx
         .db
         .with_store("login", move |store| {
             intake::authenticate(store, &addr, &user, &pass)
         })
-        .await?;
-    match outcome {
+        .await;
+    drop(permit);
+    match outcome? {
         AuthOutcome::Success { account_id, login } => Ok(Some(Login { account_id, login })),
         AuthOutcome::Failure { delay } => {
             tokio::time::sleep(delay).await;

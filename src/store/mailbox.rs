@@ -333,6 +333,31 @@ pub fn messages(c: &mut Conn, folder_id: i64) -> Result<Vec<MessageRow>, StoreEr
         .collect()
 }
 
+/// What STATUS counts in a folder, without reading its messages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub messages: i64,
+    pub unseen: i64,
+    pub deleted: i64,
+    /// Messages from the folder's `recent_uid` on.
+    pub recent: i64,
+}
+
+pub fn counts(c: &mut Conn, folder: &Folder) -> Result<Counts, StoreError> {
+    let r = c
+        .query_opt(
+            &q::MBOX_FOLDER_COUNTS,
+            &binds!["recent_uid" => folder.recent_uid, "folder_id" => folder.folder_id],
+        )?
+        .ok_or_else(|| StoreError::Decode("no counts".into()))?;
+    Ok(Counts {
+        messages: r.i64(0)?,
+        unseen: r.i64(1)?,
+        deleted: r.i64(2)?,
+        recent: r.i64(3)?,
+    })
+}
+
 /// The messages of a folder whose MODSEQ is above `modseq` (new ones and changed flags).
 pub fn changed_since(
     c: &mut Conn,

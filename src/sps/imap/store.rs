@@ -224,8 +224,8 @@ pub struct Status {
     pub deleted: u32,
 }
 
-/// A folder's state; with `counts`, its messages are read to count the unseen, recent and
-/// deleted ones.
+/// A folder's state; with `counts`, the unseen, recent and deleted messages are counted (by
+/// the store, without reading the messages).
 pub async fn status(db: &Db, account_id: i64, name: String, counts: bool) -> R<Option<Status>> {
     db.read("imap status", move |c| {
         let Some(folder) = mailbox::folder(c, account_id, &name)? else {
@@ -233,12 +233,11 @@ pub async fn status(db: &Db, account_id: i64, name: String, counts: bool) -> R<O
         };
         let (mut unseen, mut recent, mut deleted) = (0, 0, 0);
         if counts {
-            for r in mailbox::messages(c, folder.folder_id)? {
-                let f = Flags::parse(&r.flags);
-                unseen += u32::from(!f.has(flags::SEEN));
-                deleted += u32::from(f.has(flags::DELETED));
-                recent += u32::from(r.uid >= folder.recent_uid);
-            }
+            let n = mailbox::counts(c, &folder)?;
+            let clamp = |v: i64| u32::try_from(v.max(0)).unwrap_or(u32::MAX);
+            unseen = clamp(n.unseen);
+            recent = clamp(n.recent);
+            deleted = clamp(n.deleted);
         }
         Ok(Some(Status {
             folder,
