@@ -4,7 +4,7 @@ mod common;
 use common::*;
 
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn start(n: &Node, port: u16) -> Started {
     n.iofcmgr(&format!(

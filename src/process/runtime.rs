@@ -235,6 +235,21 @@ impl Runtime {
         Ok(())
     }
 
+    /// Ends the process: with `failed`, records that reason and returns it as the error;
+    /// otherwise records a stop by signal.
+    pub fn conclude(self, failed: Option<String>) -> Result<(), String> {
+        match failed {
+            Some(e) => {
+                self.finish(&e);
+                Err(e)
+            }
+            None => {
+                self.finish("stopped by signal");
+                Ok(())
+            }
+        }
+    }
+
     /// Records the end of the process (called on a graceful stop). Under a Guardian that is
     /// still there, the Guardian records it (it knows why it asked); alone, or orphaned, the
     /// process records it itself.

@@ -111,17 +111,9 @@ impl Db {
         T: Send + 'static,
         F: FnOnce() -> Result<T, StoreError> + Send + 'static,
     {
-        match tokio::task::spawn_blocking(f).await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => {
-                log::error!("{what}: {e}");
-                Err(Unavailable)
-            }
-            Err(e) => {
-                log::error!("{what}: the task failed: {e}");
-                Err(Unavailable)
-            }
-        }
+        crate::store::run_blocking(what, f)
+            .await
+            .ok_or(Unavailable)
     }
 
     /// The pool's use now (sessions filled in by the caller).

@@ -17,9 +17,8 @@ use tokio::task::JoinSet;
 
 use super::{feed::Feed, handoff, registry::Registry, Client, Ctx, Db, Protocol, ServerConfig};
 use crate::cli::StoreArgs;
-use crate::gateway::smtp::tls_acceptor;
 use crate::process::runtime::Runtime;
-use crate::store::{system, Store};
+use crate::store::Store;
 
 /// A protocol's session: serves one client to the end.
 pub type Serve = fn(Arc<Ctx>, Client) -> Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -39,19 +38,7 @@ pub fn config(rt: &Runtime, store: &Store, protocol: Protocol) -> Result<ServerC
         .filter(|h| !h.is_empty())
         .unwrap_or_else(crate::config::host_name);
     let mut c = store.conn().map_err(|e| e.to_string())?;
-    let tls = match system::tls_identity(&mut c, TLS_IDENTITY).map_err(|e| e.to_string())? {
-        None => {
-            log::warn!("no TLS identity {TLS_IDENTITY:?} in the store: TLS is off");
-            None
-        }
-        Some(t) => match tls_acceptor(&t.cert_pem, &t.key_pem) {
-            Ok(a) => Some(a),
-            Err(e) => {
-                log::warn!("{e}: TLS is off");
-                None
-            }
-        },
-    };
+    let tls = crate::tls::stored_acceptor(&mut c, TLS_IDENTITY, "TLS")?;
     let (idle, line) = match protocol {
         Protocol::Pop3 => (600, 1024),
         Protocol::Imap => (1800, 65536),

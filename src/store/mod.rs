@@ -30,6 +30,27 @@ pub use error::StoreError;
 pub use url::{PasswordSource, StoreUrl};
 pub use value::{text_to_time, time_to_text, Row, Value};
 
+/// Runs blocking store work on a blocking thread (for async servers); a failure is logged
+/// with `what` and becomes `None`, which the server answers with its protocol's temporary
+/// failure.
+pub async fn run_blocking<T, F>(what: &'static str, f: F) -> Option<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, StoreError> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(f).await {
+        Ok(Ok(v)) => Some(v),
+        Ok(Err(e)) => {
+            log::error!("{what}: {e}");
+            None
+        }
+        Err(e) => {
+            log::error!("{what}: the task failed: {e}");
+            None
+        }
+    }
+}
+
 /// The SQL dialect of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {

@@ -122,3 +122,38 @@ mod tests {
         identity(&g.cert_pem, &g.key_pem).unwrap();
     }
 }
+
+/// A TLS acceptor (TLS 1.2 or later) from a PEM certificate and key.
+pub fn tls_acceptor(
+    cert_pem: &str,
+    key_pem: &str,
+) -> Result<tokio_native_tls::TlsAcceptor, String> {
+    let identity = crate::tls::identity(cert_pem, key_pem)?;
+    native_tls::TlsAcceptor::builder(identity)
+        .min_protocol_version(Some(native_tls::Protocol::Tlsv12))
+        .build()
+        .map(tokio_native_tls::TlsAcceptor::from)
+        .map_err(|e| format!("cannot set TLS up with the stored certificate: {e}"))
+}
+
+/// The acceptor of a TLS identity of the store (`es_tls_identity`); `None`, with a warning
+/// saying that `what` is off, when there is none or it is unusable.
+pub fn stored_acceptor(
+    c: &mut crate::store::Conn,
+    name: &str,
+    what: &str,
+) -> Result<Option<tokio_native_tls::TlsAcceptor>, String> {
+    match crate::store::system::tls_identity(c, name).map_err(|e| e.to_string())? {
+        None => {
+            log::warn!("no TLS identity {name:?} in the store: {what} is off");
+            Ok(None)
+        }
+        Some(t) => match tls_acceptor(&t.cert_pem, &t.key_pem) {
+            Ok(a) => Ok(Some(a)),
+            Err(e) => {
+                log::warn!("{e}: {what} is off");
+                Ok(None)
+            }
+        },
+    }
+}

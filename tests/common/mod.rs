@@ -230,6 +230,10 @@ impl Started {
 
 impl Drop for Started {
     fn drop(&mut self) {
+        // never signal a pid that was already reaped (it may be someone else's by now)
+        if let Ok(Some(_)) = self.0.try_wait() {
+            return;
+        }
         unsafe {
             libc::kill(self.0.id() as i32, libc::SIGTERM);
         }

@@ -125,34 +125,9 @@ impl SmtpConfig {
         let node_id = system::local_node_id(&mut c)
             .map_err(|e| e.to_string())?
             .ok_or("the store has no node yet: run `esmail init --domain NAME` first")?;
-        let tls = match system::tls_identity(&mut c, TLS_IDENTITY).map_err(|e| e.to_string())? {
-            None => {
-                log::warn!("no TLS identity {TLS_IDENTITY:?} in the store: STARTTLS is off");
-                None
-            }
-            Some(t) => match tls_acceptor(&t.cert_pem, &t.key_pem) {
-                Ok(a) => Some(a),
-                Err(e) => {
-                    log::warn!("{e}: STARTTLS is off");
-                    None
-                }
-            },
-        };
+        let tls = crate::tls::stored_acceptor(&mut c, TLS_IDENTITY, "STARTTLS")?;
         Ok(SmtpConfig::from_params(get, node_id, tls))
     }
-}
-
-/// A TLS acceptor (TLS 1.2 or later) from a PEM certificate and key.
-pub fn tls_acceptor(
-    cert_pem: &str,
-    key_pem: &str,
-) -> Result<tokio_native_tls::TlsAcceptor, String> {
-    let identity = crate::tls::identity(cert_pem, key_pem)?;
-    native_tls::TlsAcceptor::builder(identity)
-        .min_protocol_version(Some(native_tls::Protocol::Tlsv12))
-        .build()
-        .map(tokio_native_tls::TlsAcceptor::from)
-        .map_err(|e| format!("cannot set TLS up with the stored certificate: {e}"))
 }
 
 /// Where the listener binds: `bind_address`:`port`; `None` when `port` is 0 (no listener).
@@ -310,16 +285,7 @@ pub fn run(args: &StoreArgs, instance: i64) -> Result<(), String> {
         }
     }
     tokio_rt.shutdown_timeout(Duration::from_secs(2));
-    match failed {
-        Some(e) => {
-            rt.finish(&e);
-            Err(e)
-        }
-        None => {
-            rt.finish("stopped by signal");
-            Ok(())
-        }
-    }
+    rt.conclude(failed)
 }
 
 #[cfg(test)]

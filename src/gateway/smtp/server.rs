@@ -286,17 +286,7 @@ where
     T: Send + 'static,
     F: FnOnce() -> Result<T, StoreError> + Send + 'static,
 {
-    match tokio::task::spawn_blocking(f).await {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => {
-            log::error!("{what}: {e}");
-            Err(Unavailable)
-        }
-        Err(e) => {
-            log::error!("{what}: the task failed: {e}");
-            Err(Unavailable)
-        }
-    }
+    crate::store::run_blocking(what, f).await.ok_or(Unavailable)
 }
 
 /// Sends the queued replies.

@@ -345,16 +345,7 @@ pub fn run(args: &StoreArgs, instance: i64) -> Result<(), String> {
     }
     socket_file.remove();
     tokio_rt.shutdown_timeout(Duration::from_secs(2));
-    match failed {
-        Some(e) => {
-            rt.finish(&e);
-            Err(e)
-        }
-        None => {
-            rt.finish("stopped by signal");
-            Ok(())
-        }
-    }
+    rt.conclude(failed)
 }
 
 #[cfg(test)]
