@@ -51,6 +51,7 @@ PROMPT LOB tablespace:   &&lob_tablespace
 @@steps/V003__mail_flow.sql
 @@steps/V004__message_parts.sql
 @@steps/V005__protocol_servers.sql
+@@steps/V006__rules.sql
 
 -- the PL/SQL packages (none yet) are added here, as @@../../plsql/NAME.pks and .pkb lines
 

@@ -44,6 +44,7 @@ SELECT MAX(version) AS schema_version FROM es_schema_version;
 @@run_step.sql 3 V003__mail_flow.sql
 @@run_step.sql 4 V004__message_parts.sql
 @@run_step.sql 5 V005__protocol_servers.sql
+@@run_step.sql 6 V006__rules.sql
 @@grants.sql
 
 PROMPT Schema version after the upgrade:

@@ -111,9 +111,7 @@ impl Db {
         T: Send + 'static,
         F: FnOnce() -> Result<T, StoreError> + Send + 'static,
     {
-        crate::store::run_blocking(what, f)
-            .await
-            .ok_or(Unavailable)
+        crate::store::run_blocking(what, f).await.ok_or(Unavailable)
     }
 
     /// The pool's use now (sessions filled in by the caller).

@@ -275,8 +275,10 @@ pub fn run(
         socket.display()
     );
     let sessions = tokio_rt.spawn(serve_clients(ctx.clone(), protocol, serve, rx));
+    let mut failed = None;
     while rt.wait(Duration::from_secs(1)) {
         if sessions.is_finished() {
+            failed = Some("the sessions stopped: no more clients can come".to_string());
             break;
         }
         if rt.take_refreshed() {
@@ -295,6 +297,5 @@ pub fn run(
         let _ = tokio_rt.block_on(t);
     }
     tokio_rt.shutdown_timeout(Duration::from_secs(2));
-    rt.finish("stopped by signal");
-    Ok(())
+    rt.conclude(failed)
 }
