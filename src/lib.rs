@@ -2,6 +2,7 @@
 //! in one database schema (Oracle in production, an embedded SQLite store by default).
 
 pub mod admin;
+pub mod backup;
 pub mod cli;
 pub mod collector;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod guardian;
 pub mod mail;
 pub mod postman;
 pub mod process;
+pub mod rules;
 pub mod sps;
 pub mod statistics;
 pub mod store;

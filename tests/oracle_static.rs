@@ -136,3 +136,74 @@ fn a_package_body_with_a_syntax_error_is_reported() {
         "the report does not name the file:\n{out}"
     );
 }
+
+#[test]
+fn sql_inside_a_package_body_naming_an_unknown_column_is_reported() {
+    let dir = copy_of_sql();
+    let plsql = dir.path().join("plsql");
+    std::fs::create_dir_all(&plsql).unwrap();
+    // Valid PL/SQL (parseora accepts it), but es_rule has no column `rule_owner`: Oracle would
+    // compile the body with errors (ORA-00904). The PL/SQL names (p_id, v_name) become binds.
+    std::fs::write(
+        plsql.join("zz_bad_column.pkb"),
+        "CREATE OR REPLACE PACKAGE BODY zz_bad_column AS\n\
+         \x20 FUNCTION rule_name_of (p_id IN NUMBER) RETURN VARCHAR2 IS\n\
+         \x20   v_name VARCHAR2(128);\n\
+         \x20 BEGIN\n\
+         \x20   SELECT r.rule_name INTO v_name FROM es_rule r WHERE r.rule_id = p_id;\n\
+         \x20   UPDATE es_rule SET active = 0 WHERE rule_owner = v_name;\n\
+         \x20   RETURN v_name;\n\
+         \x20 END rule_name_of;\n\
+         END zz_bad_column;\n\
+         /\n",
+    )
+    .unwrap();
+    let (ok, out) = check(dir.path());
+    assert!(
+        !ok,
+        "the checker accepted an unknown column inside a package body:\n{out}"
+    );
+    assert!(
+        out.contains("plsql/zz_bad_column.pkb:6:") && out.contains("rule_owner"),
+        "the report does not name the file, line and column:\n{out}"
+    );
+    // the correct statement on line 5 is not reported
+    assert!(
+        !out.contains("plsql/zz_bad_column.pkb:5:"),
+        "a correct statement was reported:\n{out}"
+    );
+}
+
+#[test]
+fn a_sample_may_create_its_own_table_but_not_invent_esmail_columns() {
+    let dir = copy_of_sql();
+    let samples = dir.path().join("plsql/samples");
+    std::fs::create_dir_all(&samples).unwrap();
+    std::fs::write(
+        samples.join("zz_app.sql"),
+        "CREATE TABLE zz_app_item (item_no NUMBER PRIMARY KEY, qty NUMBER NOT NULL);\n\
+         \n\
+         CREATE OR REPLACE TRIGGER zz_app_item_low\n\
+         AFTER UPDATE OF qty ON zz_app_item\n\
+         FOR EACH ROW\n\
+         BEGIN\n\
+         \x20 UPDATE zz_app_item SET qty = qty WHERE item_no = :NEW.item_no;\n\
+         \x20 UPDATE es_setting SET setting_text = 'x' WHERE setting_name = 'low';\n\
+         END;\n\
+         /\n",
+    )
+    .unwrap();
+    let (ok, out) = check(dir.path());
+    assert!(
+        !ok,
+        "the checker accepted an unknown es_setting column:\n{out}"
+    );
+    assert!(
+        out.contains("plsql/samples/zz_app.sql:8:") && out.contains("setting_text"),
+        "the report does not name the sample, line and column:\n{out}"
+    );
+    assert!(
+        !out.contains("zz_app.sql:7:"),
+        "the sample's own table was not known:\n{out}"
+    );
+}

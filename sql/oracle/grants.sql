@@ -3,8 +3,8 @@
 -- again at any time (a grant that exists already is not an error).
 --
 -- The server reads and writes every table (SELECT, INSERT, UPDATE, DELETE) and creates nothing;
--- es_schema_version is read only (steps are applied by the schema owner). The PL/SQL packages,
--- when there are some, get EXECUTE here too.
+-- es_schema_version is read only (steps are applied by the schema owner). The PL/SQL packages
+-- and procedures (es_rule_run_proc, schema step 6) get EXECUTE here too.
 
 SET SERVEROUTPUT ON
 WHENEVER SQLERROR EXIT SQL.SQLCODE
@@ -27,7 +27,7 @@ BEGIN
   END LOOP;
   FOR p IN (SELECT object_name
               FROM user_objects
-             WHERE object_type = 'PACKAGE'
+             WHERE object_type IN ('PACKAGE', 'PROCEDURE')
                AND object_name LIKE 'ES\_%' ESCAPE '\'
              ORDER BY object_name)
   LOOP

@@ -52,6 +52,7 @@ PROMPT LOB tablespace:   &&lob_tablespace
 @@steps/V004__message_parts.sql
 @@steps/V005__protocol_servers.sql
 @@steps/V006__rules.sql
+@@steps/V007__mailbox_requests.sql
 
 -- the PL/SQL packages (none yet) are added here, as @@../../plsql/NAME.pks and .pkb lines
 

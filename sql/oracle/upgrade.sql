@@ -45,6 +45,7 @@ SELECT MAX(version) AS schema_version FROM es_schema_version;
 @@run_step.sql 4 V004__message_parts.sql
 @@run_step.sql 5 V005__protocol_servers.sql
 @@run_step.sql 6 V006__rules.sql
+@@run_step.sql 7 V007__mailbox_requests.sql
 @@grants.sql
 
 PROMPT Schema version after the upgrade:

@@ -9,6 +9,7 @@ mod run;
 pub mod script;
 mod session;
 pub mod status;
+mod verify;
 
 pub use error::AdminError;
 pub use output::format_entry;

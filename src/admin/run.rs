@@ -147,6 +147,14 @@ fn print(out: &mut dyn Write, o: &Output, notes: &mut dyn Write, verbose: bool, 
                 let _ = writeln!(notes, "{msg}");
             }
         }
+        Output::Report {
+            entries, summary, ..
+        } => {
+            for e in entries {
+                let _ = writeln!(out, "{}", format_entry(e));
+            }
+            let _ = writeln!(out, "{summary}");
+        }
     }
 }
 
@@ -175,6 +183,14 @@ pub fn run_script(
             Ok(o) => {
                 bar.suspend(|| print(out, &o, notes, verbose, &what));
                 count += 1;
+                if let Output::Report { problems, .. } = &o {
+                    if *problems > 0 {
+                        // a check that found problems ends the script like an error
+                        let s = if *problems == 1 { "" } else { "s" };
+                        error = Some((t.line, format!("verify store found {problems} problem{s}")));
+                        break;
+                    }
+                }
             }
             Err(e) => {
                 error = Some((t.line, e.to_string()));

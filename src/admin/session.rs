@@ -19,6 +19,13 @@ pub enum Output {
     Entries(Vec<Entry>),
     /// A change or a setting, described for the administrator.
     Done(String),
+    /// A check (`verify store;`): the problems found, as entries, and a summary line; a
+    /// script that gets `problems > 0` ends with a non-zero status.
+    Report {
+        entries: Vec<Entry>,
+        summary: String,
+        problems: usize,
+    },
 }
 
 /// The transaction a session has open.
@@ -46,7 +53,7 @@ pub struct Session {
     group_first_line: usize,
 }
 
-const COMMANDS: &str = "create, modify, delete, fetch, register, startup, shutdown, refresh, show, probe, autocommit, commit, rollback";
+const COMMANDS: &str = "create, modify, delete, fetch, register, startup, shutdown, refresh, show, probe, verify, autocommit, commit, rollback";
 
 impl Session {
     pub fn open(store: &Store) -> Result<Session, AdminError> {
@@ -122,7 +129,7 @@ impl Session {
             }
             _ => {}
         }
-        let read_only = matches!(verb, "fetch" | "show");
+        let read_only = matches!(verb, "fetch" | "show" | "verify");
         let node_id = self.node_id;
         if !self.autocommit {
             if self.tx == Tx::None {
@@ -487,6 +494,7 @@ fn dispatch(c: &mut Conn, node_id: i64, t: &Tokens) -> Result<Output, AdminError
                 chrono::Utc::now(),
             )?))
         }
+        "verify" => super::verify::statement(c, t),
         w => Err(format!("unknown command {w} (known: {COMMANDS})").into()),
     }
 }

@@ -80,6 +80,20 @@ enum Command {
     },
     /// Show what the store holds: node, domains, processes, directory
     Status,
+    /// Write a consistent copy of the embedded store while the node runs and keeps taking mail
+    /// (an Oracle store is backed up with RMAN: docs/backup-and-recovery.md)
+    Backup {
+        /// The copy to write: a new file (an existing one is never overwritten)
+        #[arg(long, value_name = "PATH")]
+        to: std::path::PathBuf,
+    },
+    /// Put a backup in place of the embedded store, with the node stopped; the store it
+    /// replaces is kept beside it as STORE.before-restore-TIME
+    Restore {
+        /// The backup to restore (written by esmail backup)
+        #[arg(long, value_name = "PATH")]
+        from: std::path::PathBuf,
+    },
 }
 
 fn print_init(r: &InitReport, url: &str) {
@@ -125,7 +139,11 @@ fn main() {
     // administration commands log to standard error
     if matches!(
         cli.command,
-        Command::Init { .. } | Command::Upgrade | Command::Status
+        Command::Init { .. }
+            | Command::Upgrade
+            | Command::Status
+            | Command::Backup { .. }
+            | Command::Restore { .. }
     ) {
         init_logging();
     }
@@ -218,6 +236,15 @@ fn main() {
                     println!("  processes registered: {}", registered.join(", "));
                 }
             }
+        }
+        Command::Backup { to } => {
+            let text = esmail::backup::backup(&cli.store, &to).unwrap_or_else(|e| fail(prog, &e));
+            println!("{text}");
+        }
+        Command::Restore { from } => {
+            let text =
+                esmail::backup::restore(&cli.store, &from).unwrap_or_else(|e| fail(prog, &e));
+            println!("{text}");
         }
         Command::Status => {
             let (store, cfg) = cli.store.open(false).unwrap_or_else(|e| fail(prog, &e));

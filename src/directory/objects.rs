@@ -241,7 +241,7 @@ fn scope(c: &mut Conn, oc: ObjectClass, args: &mut Args) -> Result<Scope> {
 
 /// The domain used when a statement names none: the first domain (set by `esmail init`),
 /// or, when that is gone, the only domain there is.
-fn default_domain(c: &mut Conn) -> Result<Domain> {
+pub(crate) fn default_domain(c: &mut Conn) -> Result<Domain> {
     if let Some(name) = system::setting(c, system::DEFAULT_DOMAIN)? {
         if let Some(d) = system::domain_by_name(c, &name)? {
             return Ok(d);

@@ -181,6 +181,42 @@ pub fn run(args: &StoreArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// What still runs on a node's store, if anything (for `esmail restore`, which must not put
+/// another file under running processes): its Guardian (judged as at a Guardian's start), or
+/// any other registered process whose record says RUNNING and that is, on this host, a live
+/// esmail process of its type, or, on another host, has a fresh heartbeat.
+pub fn node_running(c: &mut crate::store::Conn, node_id: i64) -> Result<Option<String>, String> {
+    let host = runtime::host();
+    let rows = repo::processes(c, node_id, None, 0).map_err(e)?;
+    for row in rows.iter().filter(|r| r.type_name == "guardian") {
+        if let Some(why) = live_elsewhere(row, &host) {
+            return Ok(Some(why));
+        }
+    }
+    for row in rows.iter().filter(|r| r.type_name != "guardian") {
+        let Some(pid) = row.pid else { continue };
+        if row.actual_state != "RUNNING" {
+            continue;
+        }
+        let live = if row.host.as_deref() == Some(host.as_str()) {
+            child::alive(pid) && child::is_esmail(pid, &row.type_name)
+        } else {
+            row.heartbeat_at
+                .map(|t| (Utc::now() - t).to_std().unwrap_or_default() < STALE_AFTER)
+                .unwrap_or(false)
+        };
+        if live {
+            return Ok(Some(format!(
+                "{}{} still runs for this node (pid {pid} on {})",
+                row.type_name,
+                row.instance,
+                row.host.clone().unwrap_or_default()
+            )));
+        }
+    }
+    Ok(None)
+}
+
 /// Another Guardian that still runs for this node, if any: on this host, a live esmail
 /// process with the recorded pid; on another host, a fresh heartbeat.
 fn live_elsewhere(row: &Process, host: &str) -> Option<String> {

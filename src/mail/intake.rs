@@ -385,62 +385,86 @@ pub struct Queued {
     pub entry_guid: String,
 }
 
+/// What a message's storage needs besides its bytes, computed before the transaction so that
+/// the write lock is held only for the writes.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub message_guid: String,
+    pub sha256: String,
+    /// The IMAP structure as JSON.
+    pub structure: String,
+}
+
+impl Prepared {
+    pub fn of(content: &[u8]) -> Prepared {
+        Prepared {
+            message_guid: system::new_guid(),
+            sha256: sha256_hex(content),
+            structure: crate::mail::structure::Structure::of(content).to_json(),
+        }
+    }
+}
+
 /// Stores the content once and queues it for every recipient in the Submission queue, in one
 /// write transaction: when this returns `Ok` the message is committed; on `Err` nothing is left.
 pub fn submit(store: &Store, s: &Submission<'_>) -> Result<Queued, StoreError> {
-    let message_guid = system::new_guid();
-    let sha = sha256_hex(s.content);
-    let structure = crate::mail::structure::Structure::of(s.content).to_json();
-    store.write(|c| {
-        let message_id = queue::insert_message(
-            c,
-            &NewMessage {
-                guid: &message_guid,
-                origin_node_id: s.node_id,
-                content: s.content,
-                sha256: &sha,
-                rfc822_msgid: s.inspected.message_id.as_deref(),
-                received_at: s.received_at,
-                structure: Some(&structure),
-            },
-        )?;
-        let map = queue::mime_map(c)?;
-        let parts: Vec<queue::Part> = s
-            .inspected
-            .parts
-            .iter()
-            .map(|p| queue::Part {
-                part_no: p.part_no,
-                mime_type: p.mime_type.clone(),
-                attachment_type: super::mime::attachment_type(&p.mime_type, &map),
-                file_name: p.file_name.clone(),
-                size: p.size,
-            })
-            .collect();
-        queue::insert_parts(c, message_id, &parts)?;
-        let entry_id = queue::insert_entry(
-            c,
-            message_id,
-            &NewEntry {
-                guid: s.entry_guid,
-                queue: Queue::Submission,
-                node_id: s.node_id,
-                target_node_id: None,
-                gateway_name: None,
-                sender: s.sender,
-                submitted_by: s.submitted_by,
-                priority: 5,
-                not_before: s.inspected.not_before,
-                recipients: s.recipients,
-            },
-            s.received_at,
-        )?;
-        Ok(Queued {
-            message_id,
-            message_guid: message_guid.clone(),
-            entry_id,
-            entry_guid: s.entry_guid.to_string(),
+    let prepared = Prepared::of(s.content);
+    store.write(|c| queue_in(c, s, &prepared))
+}
+
+/// Stores the content once (with its MIME parts) and queues it for every recipient in the
+/// Submission queue, in the caller's transaction (the Postman's server-side rules queue their
+/// forwards, replies and notices this way, in the delivery transaction).
+pub fn queue_in(c: &mut Conn, s: &Submission<'_>, p: &Prepared) -> Result<Queued, StoreError> {
+    let message_id = queue::insert_message(
+        c,
+        &NewMessage {
+            guid: &p.message_guid,
+            origin_node_id: s.node_id,
+            content: s.content,
+            sha256: &p.sha256,
+            rfc822_msgid: s.inspected.message_id.as_deref(),
+            received_at: s.received_at,
+            structure: Some(&p.structure),
+        },
+    )?;
+    let map = queue::mime_map(c)?;
+    let parts: Vec<queue::Part> = s
+        .inspected
+        .parts
+        .iter()
+        .map(|part| queue::Part {
+            part_no: part.part_no,
+            mime_type: part.mime_type.clone(),
+            attachment_type: super::mime::attachment_type(&part.mime_type, &map),
+            file_name: part.file_name.clone(),
+            size: part.size,
         })
+        .collect();
+    queue::insert_parts(c, message_id, &parts)?;
+    queue::set_part_bodies(c, message_id, &super::mime::part_bodies(s.content))?;
+    let entry_id = queue::insert_entry(
+        c,
+        message_id,
+        &NewEntry {
+            guid: s.entry_guid,
+            queue: Queue::Submission,
+            node_id: s.node_id,
+            target_node_id: None,
+            gateway_name: None,
+            sender: s.sender,
+            submitted_by: s.submitted_by,
+            priority: 5,
+            not_before: s.inspected.not_before,
+            recipients: s.recipients,
+        },
+        s.received_at,
+    )?;
+    Ok(Queued {
+        message_id,
+        message_guid: p.message_guid.clone(),
+        entry_id,
+        entry_guid: s.entry_guid.to_string(),
     })
 }
 

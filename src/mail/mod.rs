@@ -1,6 +1,8 @@
 //! Mail as the servers see it: envelope addresses, and intake (the checks a submission goes
 //! through and the submission itself), shared by every way mail comes in.
 
+pub mod auto;
+pub mod folder_name;
 pub mod intake;
 pub mod mime;
 pub mod structure;

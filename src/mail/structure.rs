@@ -154,6 +154,17 @@ pub fn body_contains(raw: &[u8], needle: &str) -> bool {
     found
 }
 
+/// The decoded text of every text part of the body (embedded messages included), transfer
+/// encoding undone and charset converted, in order (what server-side rules compare).
+pub fn text_bodies(raw: &[u8]) -> Vec<String> {
+    let root = Walker::new(raw).entity(0, raw.len(), 0, false);
+    let mut out = Vec::new();
+    each_text_part(&root, &mut |e| {
+        out.push(decoded_body(&raw[e.body..e.end], &e.content))
+    });
+    out
+}
+
 /// Whether the message's header (decoded) or body contains `needle` (SEARCH TEXT).
 pub fn text_contains(raw: &[u8], needle: &str) -> bool {
     if needle.is_empty() {

@@ -1,8 +1,10 @@
 //! Delivery of an entry's targets: one transaction per (message, account) for local accounts,
-//! one transaction that hands every target for elsewhere to the Gateway and Remote queues (or,
+//! with the account's server-side rules ([`crate::rules`]) inside it, and one transaction that
+//! hands every target for elsewhere to the Gateway and Remote queues (or,
 //! with RemoteFlag 0, marks them DEFERRED for another instance).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use chrono::Utc;
 
@@ -10,9 +12,8 @@ use super::entry::{Abort, Tally};
 use super::expand::TargetRow;
 use super::Ctx;
 use crate::directory::resolve::{Failure, Target};
-use crate::store::delivery::{
-    self as repo, Append, Billing, Entry, MessageInfo, RcptStatus, Refusal,
-};
+use crate::rules::{self, Delivered, Delivery, DeliveryError, MessageCache, Mode};
+use crate::store::delivery::{self as repo, Billing, Entry, MessageInfo, RcptStatus, Refusal};
 use crate::store::queue::{self, NewEntry, Queue};
 use crate::store::system;
 
@@ -29,6 +30,8 @@ pub(super) fn dispatch(
     tally: &mut Tally,
 ) -> Result<(), Abort> {
     let mut elsewhere = Vec::new();
+    // the content and parts, read once for all the accounts whose rules need them
+    let mut cache = MessageCache::new(msg.message_id);
     for t in targets {
         match &t.target {
             Target::Account {
@@ -39,7 +42,7 @@ pub(super) fn dispatch(
                 if (ctx.stop)() {
                     return Err(Abort::Stopped);
                 }
-                match to_account(ctx, entry, msg, t.pos, *object_id, address)? {
+                match to_account(ctx, entry, msg, t.pos, *object_id, address, &mut cache)? {
                     Some(Ok(())) => {
                         log::debug!("{address}: delivered");
                         tally.delivered.push(address.clone());
@@ -76,8 +79,13 @@ fn refusal_failure(r: &Refusal, size: i64) -> Failure {
     }
 }
 
-/// One message to one account, in one transaction: the pointer in its INBOX and its recipient
-/// DONE, or its recipient FAILED. `None` when the recipient was finished already.
+/// One message to one account, in one transaction: its server-side rules, the pointer in its
+/// INBOX (or where the rules put it) and its recipient DONE, or its recipient FAILED. `None`
+/// when the recipient was finished already. Everything the rules do happens in the same
+/// transaction, so a crash at any moment repeats nothing: the recipient is DONE with all of
+/// it, or PENDING with none of it. When the transaction cannot be committed as the rules left
+/// it (the account refused the message afterwards, a procedure broke the transaction), it is
+/// rolled back and the delivery is made again without them.
 fn to_account(
     ctx: &Ctx<'_>,
     entry: &Entry,
@@ -85,26 +93,64 @@ fn to_account(
     pos: i64,
     account_id: i64,
     address: &str,
+    cache: &mut MessageCache,
 ) -> Result<Option<Result<(), Failure>>, Abort> {
+    let mut mode = Mode::Full;
+    loop {
+        match to_account_in(ctx, entry, msg, pos, account_id, address, cache, mode) {
+            Err(Abort::Redo(next, why)) if next != mode && mode != Mode::WithoutRules => {
+                log::warn!("{address}: {why}");
+                mode = next;
+            }
+            Ok(x) => return Ok(Some(x)),
+            Err(Abort::AlreadyDone) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn to_account_in(
+    ctx: &Ctx<'_>,
+    entry: &Entry,
+    msg: &MessageInfo,
+    pos: i64,
+    account_id: i64,
+    address: &str,
+    cache: &mut MessageCache,
+    mode: Mode,
+) -> Result<Result<(), Failure>, Abort> {
     let now = Utc::now();
     let lease_until = ctx.lease_until();
-    let r = ctx.store.write(|c| {
+    ctx.store.write(|c| {
         if !repo::renew(c, entry.entry_id, ctx.worker, lease_until)? {
             return Err(Abort::Lost);
         }
-        let appended = repo::append_to_inbox(
-            c,
-            &Append {
-                account_id,
-                message_id: msg.message_id,
-                size: msg.size,
-                internal_date: msg.received_at,
-                now,
-            },
-        )?;
-        match appended {
-            Ok(_) => {
-                if !repo::set_recipient_status(c, entry.entry_id, pos, RcptStatus::Done, None)? {
+        let delivery = Delivery {
+            node_id: ctx.node_id,
+            host: &ctx.host,
+            account_id,
+            address,
+            sender: entry.sender.as_deref(),
+            message: msg,
+            now,
+            proc_limit: Duration::from_secs(ctx.params.rule_proc_seconds.clamp(1, 3600)),
+            mode,
+        };
+        let delivered = match rules::deliver(c, &delivery, cache) {
+            Ok(d) => d,
+            Err(DeliveryError::Store(e)) => return Err(Abort::Store(e)),
+            Err(DeliveryError::Redo { mode, why }) => return Err(Abort::Redo(mode, why)),
+        };
+        match delivered {
+            Ok(Delivered::Stored { note, .. }) => {
+                if !repo::set_recipient_status(
+                    c,
+                    entry.entry_id,
+                    pos,
+                    RcptStatus::Done,
+                    note.as_deref(),
+                )? {
                     return Err(Abort::AlreadyDone);
                 }
                 if ctx.params.recv_billing {
@@ -124,6 +170,25 @@ fn to_account(
                 }
                 Ok(Ok(()))
             }
+            Ok(Delivered::Discarded { note }) => {
+                if !repo::set_recipient_status(c, entry.entry_id, pos, RcptStatus::Done, Some(&note))? {
+                    return Err(Abort::AlreadyDone);
+                }
+                Ok(Ok(()))
+            }
+            Ok(Delivered::Rejected { reason }) => {
+                let f = Failure::new("5.7.1", format!("refused by the recipient's rules: {reason}"));
+                if !repo::set_recipient_status(
+                    c,
+                    entry.entry_id,
+                    pos,
+                    RcptStatus::Failed,
+                    Some(&f.text()),
+                )? {
+                    return Err(Abort::AlreadyDone);
+                }
+                Ok(Err(f))
+            }
             Err(refusal) => {
                 let f = refusal_failure(&refusal, msg.size);
                 if !repo::set_recipient_status(
@@ -138,12 +203,7 @@ fn to_account(
                 Ok(Err(f))
             }
         }
-    });
-    match r {
-        Ok(x) => Ok(Some(x)),
-        Err(Abort::AlreadyDone) => Ok(None),
-        Err(e) => Err(e),
-    }
+    })
 }
 
 /// Hands the targets for elsewhere to the queues, in one transaction: outside addresses to a

@@ -16,6 +16,9 @@ pub(super) enum Abort {
     Stopped,
     /// A recipient was finished already (rolls the transaction back).
     AlreadyDone,
+    /// The delivery with server-side rules must be rolled back and done again in this mode
+    /// (handled where the delivery is made; see [`crate::rules::Mode`]).
+    Redo(crate::rules::Mode, String),
     Store(StoreError),
 }
 
@@ -131,6 +134,10 @@ pub(super) fn process(ctx: &mut Ctx<'_>, entry_id: i64, report: &mut RoundReport
         Err(Abort::Store(e)) => {
             log::error!("{head}: {counts}; store error: {e}");
             retry(ctx, &entry, &e.to_string(), report);
+        }
+        Err(Abort::Redo(_, why)) => {
+            log::error!("{head}: {counts}; {why}");
+            retry(ctx, &entry, &why, report);
         }
     }
 }

@@ -37,6 +37,7 @@ mod deliver;
 mod entry;
 mod expand;
 mod report;
+pub mod requests;
 
 use std::time::Duration;
 
@@ -71,6 +72,8 @@ pub struct PostmanParams {
     pub recv_billing: bool,
     /// Record each finished message's time in the queue as a statistics sample.
     pub delivery_stats: bool,
+    /// Time limit of one ACTION_RUN_PROC call of a server-side rule, in seconds (Oracle).
+    pub rule_proc_seconds: u64,
 }
 
 impl Default for PostmanParams {
@@ -86,6 +89,7 @@ impl Default for PostmanParams {
             send_billing: false,
             recv_billing: false,
             delivery_stats: false,
+            rule_proc_seconds: 10,
         }
     }
 }
@@ -119,6 +123,7 @@ impl PostmanParams {
             send_billing: flag("send_billing", d.send_billing),
             recv_billing: flag("recv_billing", d.recv_billing),
             delivery_stats: flag("delivery_stats", d.delivery_stats),
+            rule_proc_seconds: int("rule_proc_seconds", d.rule_proc_seconds, 1),
         }
     }
 
@@ -330,8 +335,10 @@ pub fn run(args: &StoreArgs, instance: i64) -> Result<(), String> {
             params = PostmanParams::from_runtime(&rt);
             log_params(&worker, &params);
         }
+        // the mailbox and directory requests of the PL/SQL packages (requests.rs)
+        let requested = requests::round_logged(&rt.store, params.batch_size);
         let pause = match deliver_round_until(&rt.store, &params, &worker, &|| rt.stopping()) {
-            Ok(r) if r.claimed > 0 => Duration::ZERO,
+            Ok(r) if r.claimed > 0 || requested => Duration::ZERO,
             Ok(_) => Duration::from_millis(params.poll_ms),
             Err(e) => {
                 log::error!("round failed: {e}");

@@ -9,7 +9,7 @@ use mail_builder::headers::content_type::ContentType;
 use mail_builder::headers::raw::Raw;
 use mail_builder::mime::{BodyPart, MimePart};
 use mail_builder::MessageBuilder;
-use mail_parser::{MessageParser, MimeHeaders};
+use mail_parser::MessageParser;
 use sha2::{Digest, Sha256};
 
 use super::entry::Abort;
@@ -241,33 +241,7 @@ fn decide(
     })
 }
 
-/// Why a message gets no report: it is automatic (`Auto-Submitted` other than `no`) or a
-/// report (`multipart/report`).
-pub fn automatic(content: &[u8]) -> Option<String> {
-    let m = MessageParser::default().parse_headers(content)?;
-    if let Some(v) = m.header_raw("Auto-Submitted") {
-        let v = v.trim();
-        let keyword = v
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        if !keyword.is_empty() && keyword != "no" {
-            return Some(format!("the message is automatic (Auto-Submitted: {v})"));
-        }
-    }
-    if let Some(ct) = m.content_type() {
-        if ct.ctype().eq_ignore_ascii_case("multipart")
-            && ct
-                .subtype()
-                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
-        {
-            return Some("the message is a report (multipart/report)".into());
-        }
-    }
-    None
-}
+pub use crate::mail::auto::automatic;
 
 /// The domain of the report's `MAILER-DAEMON`: the first failed recipient's domain when it is
 /// local, else the default domain.

@@ -379,23 +379,63 @@ pub enum Refusal {
 /// message count, inserts the pointer (the content is never copied), counts the pointer on
 /// the message and writes the APPEND row of the change feed. Runs in the caller's transaction.
 pub fn append_to_inbox(c: &mut Conn, a: &Append) -> Result<Result<Appended, Refusal>, StoreError> {
-    let Some(folder_id) = c
-        .query_opt(
-            &q::POSTMAN_INBOX_FIND,
-            &binds!["account_id" => a.account_id],
-        )?
+    append_to(c, a, None, None)
+}
+
+/// The account's INBOX, or why it cannot take mail when it has none.
+pub fn inbox(c: &mut Conn, account_id: i64) -> Result<Result<i64, Refusal>, StoreError> {
+    if let Some(id) = c
+        .query_opt(&q::POSTMAN_INBOX_FIND, &binds!["account_id" => account_id])?
         .map(|r| r.i64(0))
         .transpose()?
+    {
+        return Ok(Ok(id));
+    }
+    Ok(Err(
+        match c.query_opt(
+            &q::POSTMAN_ACCOUNT_STATE,
+            &binds!["account_id" => account_id],
+        )? {
+            None => Refusal::NoAccount,
+            Some(_) => Refusal::NoInbox,
+        },
+    ))
+}
+
+/// Whether an account can take `bytes` more now (enabled, and its quota has room), without
+/// changing anything.
+pub fn room_for(c: &mut Conn, account_id: i64, bytes: i64) -> Result<Result<(), Refusal>, StoreError> {
+    let Some(r) = c.query_opt(
+        &q::POSTMAN_ACCOUNT_STATE,
+        &binds!["account_id" => account_id],
+    )?
     else {
-        return Ok(Err(
-            match c.query_opt(
-                &q::POSTMAN_ACCOUNT_STATE,
-                &binds!["account_id" => a.account_id],
-            )? {
-                None => Refusal::NoAccount,
-                Some(_) => Refusal::NoInbox,
-            },
-        ));
+        return Ok(Err(Refusal::NoAccount));
+    };
+    if r.str(0)? != "ENABLED" {
+        return Ok(Err(Refusal::Disabled));
+    }
+    let (quota, used) = (r.i64(1)?, r.i64(2)?);
+    if quota > 0 && used.saturating_add(bytes) > quota {
+        return Ok(Err(Refusal::Full { quota, used }));
+    }
+    Ok(Ok(()))
+}
+
+/// As [`append_to_inbox`], into `folder_id` (a folder of the account; `None`: its INBOX), the
+/// pointer carrying `flags` (space-separated, `\Seen \Flagged`; `None`: no flags).
+pub fn append_to(
+    c: &mut Conn,
+    a: &Append,
+    folder_id: Option<i64>,
+    flags: Option<&str>,
+) -> Result<Result<Appended, Refusal>, StoreError> {
+    let folder_id = match folder_id {
+        Some(f) => f,
+        None => match inbox(c, a.account_id)? {
+            Ok(f) => f,
+            Err(refusal) => return Ok(Err(refusal)),
+        },
     };
     let charged = c.execute(
         &q::POSTMAN_ACCOUNT_CHARGE,
@@ -421,7 +461,7 @@ pub fn append_to_inbox(c: &mut Conn, a: &Append) -> Result<Result<Appended, Refu
     let state = c.query_opt(&q::POSTMAN_FOLDER_STATE, &binds!["folder_id" => folder_id])?;
     let (Some(state), 1) = (state, bumped) else {
         return Err(StoreError::Decode(format!(
-            "INBOX {folder_id} of account {} vanished during delivery",
+            "folder {folder_id} of account {} vanished during delivery",
             a.account_id
         )));
     };
@@ -430,7 +470,8 @@ pub fn append_to_inbox(c: &mut Conn, a: &Append) -> Result<Result<Appended, Refu
         &q::POSTMAN_POINTER_INSERT,
         &binds![
             "folder_id" => folder_id, "msg_uid" => uid, "message_id" => a.message_id,
-            "account_id" => a.account_id, "modseq" => modseq, "internal_date" => a.internal_date,
+            "account_id" => a.account_id, "flags" => flags, "modseq" => modseq,
+            "internal_date" => a.internal_date,
         ],
     )?;
     c.execute(

@@ -11,6 +11,7 @@ pub mod sqlite;
 mod url;
 mod value;
 
+pub mod backup;
 pub mod blocklist;
 pub mod collector;
 pub mod delivery;
@@ -20,9 +21,12 @@ pub mod mailbox;
 pub mod outbound;
 pub mod processes;
 pub mod queue;
+pub mod requests;
+pub mod rules;
 pub mod sps;
 pub mod statistics;
 pub mod system;
+pub mod verify;
 
 use std::time::Duration;
 
@@ -294,6 +298,15 @@ impl Conn {
         match self {
             Conn::Sqlite(c) => sqlite::rollback_to_savepoint(c),
             Conn::Oracle(c) => oracle::rollback_to_savepoint(c),
+        }
+    }
+
+    /// Limits how long each round trip to the database may take (`None`: no limit). Oracle
+    /// only; the embedded store has no round trips and ignores it.
+    pub fn set_call_timeout(&mut self, limit: Option<Duration>) -> Result<(), StoreError> {
+        match self {
+            Conn::Sqlite(_) => Ok(()),
+            Conn::Oracle(c) => oracle::set_call_timeout(c, limit),
         }
     }
 

@@ -139,3 +139,23 @@ pub fn insert_parts(c: &mut Conn, message_id: i64, parts: &[Part]) -> Result<(),
     }
     Ok(())
 }
+
+/// Records where the leaf parts' bodies lie in the stored content (schema step 7), for the
+/// readers that cut a part out of it (IM_API). In the transaction that stores the message.
+pub fn set_part_bodies(
+    c: &mut Conn,
+    message_id: i64,
+    bodies: &[crate::mail::mime::PartBody],
+) -> Result<(), StoreError> {
+    for b in bodies {
+        c.execute(
+            &q::MESSAGE_PART_BODY,
+            &binds![
+                "body_offset" => b.offset, "body_bytes" => b.bytes,
+                "transfer_encoding" => b.encoding,
+                "message_id" => message_id, "part_no" => b.part_no,
+            ],
+        )?;
+    }
+    Ok(())
+}

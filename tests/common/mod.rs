@@ -463,6 +463,14 @@ impl Running {
         self.guardian.pid()
     }
 
+    /// Stops the node (SIGTERM to the Guardian, waiting until it has ended) and gives its
+    /// directory back.
+    pub fn stop(self) -> Node {
+        let Running { guardian, node, .. } = self;
+        drop(guardian);
+        node
+    }
+
     /// Everything the node logged (start.out and esmail-data/log/*), for failure messages.
     pub fn logs(&self) -> String {
         let mut text = String::new();

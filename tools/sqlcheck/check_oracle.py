@@ -993,6 +993,365 @@ def first_difference(a: str, b: str) -> str:
     return f"here ...{a[lo:n + 30]}... there ...{b[lo:n + 30]}..."
 
 
+# ---------------------------------------------------------------------------------------- (g)
+#
+# The SQL inside PL/SQL: the packages and samples under plsql/ and the views of
+# sql/oracle/views/. parseora gives each unit's syntax tree (without positions) and its tokens
+# (with positions); the tree's leaves are the unit's tokens without whitespace and comments, in
+# order, so each tree node maps to a span of the text. Every embedded SQL statement (SELECT
+# INTO, INSERT, UPDATE, DELETE, MERGE, and the queries of cursors, OPEN FOR and cursor FOR
+# loops) that names a table of esmail's schema (es_*) or one the file creates itself is cut out
+# of the text, its PL/SQL parts turned into what sqlglot reads as SQL (INTO targets dropped,
+# PL/SQL variables, parameters, record fields, :NEW/:OLD and $$ inquiries made binds), and
+# checked like a query file: tables of the catalog and, per table, only their columns.
+#
+# A name is taken as a PL/SQL variable when a unit under plsql/ declares it (a parameter, a
+# variable or constant, a cursor, a loop index or record, a package) and, unqualified, it is
+# not a column of a table of the statement (Oracle reads a column first), or, qualified
+# (`rec.field`, `pkg.name`), its qualifier is not a table or alias of the statement.
+
+PLSQL_DML_NODES = {"SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"}
+TREE_LINE = re.compile(r'^( *)([A-Za-z_][A-Za-z0-9_]*)(?: "(.*)")?$')
+TRIVIA_TOKENS = {"Whitespace", "LineComment", "BlockComment", "Comment", "Newline"}
+
+
+@dataclass
+class TNode:
+    kind: str
+    leaf: str | None
+    children: list["TNode"] = field(default_factory=list)
+    parent: "TNode | None" = None
+    first: int = -1  # index of the first leaf (token) below, -1 when none
+    last: int = -1
+
+    def walk(self):
+        yield self
+        for c in self.children:
+            yield from c.walk()
+
+    def leaves(self) -> list["TNode"]:
+        return [n for n in self.walk() if n.leaf is not None]
+
+
+def parse_tree(text: str) -> TNode | None:
+    """parseora's indented tree: `Kind` for inner nodes, `Kind "token"` for leaves."""
+    root: TNode | None = None
+    stack: list[tuple[int, TNode]] = []
+    leaf_no = 0
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        m = TREE_LINE.match(line)
+        if not m:
+            return None
+        depth = len(m.group(1)) // 2
+        node = TNode(m.group(2), m.group(3))
+        if node.leaf is not None:
+            node.first = node.last = leaf_no
+            leaf_no += 1
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        if stack:
+            node.parent = stack[-1][1]
+            stack[-1][1].children.append(node)
+        elif root is None:
+            root = node
+        else:
+            return None
+        stack.append((depth, node))
+    if root is None:
+        return None
+
+    def span(n: TNode) -> None:
+        for c in n.children:
+            span(c)
+            if c.first >= 0:
+                n.first = c.first if n.first < 0 else n.first
+                n.last = c.last
+    span(root)
+    return root
+
+
+@dataclass
+class Tok:
+    text: str
+    line: int  # within the unit, from 1
+    start: int  # character offsets within the unit's text
+    end: int
+
+
+def unit_tokens(text: str) -> list[Tok]:
+    out, pos = [], 0
+    for t in parseora.tokenize(text):
+        s = t["text"]
+        if t["kind"] not in TRIVIA_TOKENS:
+            out.append(Tok(s, int(t["line"]), pos, pos + len(s)))
+        pos += len(s)
+    return out
+
+
+def ident_parts(n: TNode) -> list[str]:
+    """The dotted name of a NameRef / BindRef (its identifiers and binds, without the dots)."""
+    return [c.leaf.strip('"') for c in n.children if c.leaf is not None and c.kind in ("Ident", "Bind")]
+
+
+def declared_names(root: TNode) -> set[str]:
+    """Names a PL/SQL unit declares: parameters, variables, constants, cursors, exceptions,
+    types, loop indexes and records, subprograms, and the unit itself."""
+    out: set[str] = set()
+    for n in root.walk():
+        idents = [c for c in n.children if c.kind == "Ident" and c.leaf is not None]
+        if n.kind in ("Param", "VarDecl", "ExceptionDecl", "ConstantDecl") and idents:
+            out.add(idents[0].leaf.lower())
+        elif n.kind in ("CursorDecl", "TypeDecl", "SubtypeDecl", "SubprogramDecl", "ForLoop",
+                        "ProcedureDecl", "FunctionDecl") and len(idents) >= 2:
+            out.add(idents[1].leaf.lower())
+        elif n.kind in ("CreatePackage", "CreatePackageBody", "CreateProcedure", "CreateFunction",
+                        "CreateTrigger"):
+            for c in n.children:
+                if c.kind == "ObjectName":
+                    parts = [x.leaf for x in c.walk() if x.kind == "Ident" and x.leaf]
+                    if parts:
+                        out.add(parts[-1].lower())
+    return out
+
+
+class PlsqlResolver(Resolver):
+    """A Resolver for SQL inside PL/SQL: a table that is not esmail's (a data dictionary view,
+    an application's table not created in the same file) has columns that are not known."""
+
+    def table_source(self, table: exp.Table, ctes: dict[str, Source]) -> Source:
+        name = norm(table.name)
+        if table.args.get("db") or (name not in self.cat.tables and name not in ctes
+                                    and name != "dual" and name not in DICTIONARY
+                                    and not name.startswith("es_")):
+            return Source(name, None)
+        return super().table_source(table, ctes)
+
+
+class PlsqlUnit:
+    """One PL/SQL unit (package, package body, trigger, procedure, anonymous block)."""
+
+    def __init__(self, report: Report, cat: Catalog, rp: str, item: dict, declared: set[str]) -> None:
+        self.report, self.cat, self.rp = report, cat, rp
+        self.text: str = item["text"]
+        self.line = int(item.get("line") or 1)
+        self.declared = declared
+        self.toks = unit_tokens(self.text)
+        self.tree = parse_tree(item.get("tree") or "")
+
+    def check(self) -> None:
+        if self.tree is None:
+            self.report.add(self.rp, self.line, "cannot read parseora's syntax tree of this unit: its SQL is not checked")
+            return
+        leaves = self.tree.leaves()
+        if len(leaves) != len(self.toks):
+            self.report.add(self.rp, self.line,
+                            f"parseora's tree has {len(leaves)} tokens, the text {len(self.toks)}: "
+                            "the SQL of this unit is not checked")
+            return
+        self.visit(self.tree)
+
+    def visit(self, n: TNode) -> None:
+        if n.kind in PLSQL_DML_NODES or (n.kind == "Query" and n.first >= 0):
+            self.statement(n)
+            return
+        for c in n.children:
+            self.visit(c)
+
+    def tables_of(self, n: TNode) -> tuple[set[str], set[str]]:
+        """(table names, table names and aliases) a statement names."""
+        names, scope = set(), set()
+        for t in n.walk():
+            if t.kind != "TableRef":
+                continue
+            for c in t.children:
+                if c.kind == "NameRef":
+                    parts = ident_parts(c)
+                    if parts:
+                        names.add(parts[-1].lower())
+                        scope.add(parts[-1].lower())
+                elif c.kind == "Alias":
+                    a = [x.leaf for x in c.walk() if x.kind == "Ident" and x.leaf]
+                    if a:
+                        scope.add(a[-1].lower())
+        # MERGE INTO t alias / aliases written directly under the statement node
+        for c in n.children:
+            if c.kind == "Alias":
+                a = [x.leaf for x in c.walk() if x.kind == "Ident" and x.leaf]
+                if a:
+                    scope.add(a[-1].lower())
+        return names, scope
+
+    def statement(self, n: TNode) -> None:
+        tables, scope = self.tables_of(n)
+        ours = {t for t in tables if t.startswith("es_") or t in self.cat.tables}
+        if not ours:
+            return
+        columns: set[str] = set()
+        for t in tables:
+            columns |= set(self.cat.tables.get(t, []))
+        edits: list[tuple[int, int, str]] = []  # (first leaf, last leaf, replacement)
+
+        def bind(node: TNode) -> None:
+            parts = [p for p in (ident_parts(node) or [x.leaf for x in node.leaves()]) if p]
+            name = "_".join(re.sub(r"[^A-Za-z0-9_]", "", p) for p in parts).lower() or "plsql"
+            edits.append((node.first, node.last, ":" + name))
+
+        def walk(m: TNode, in_table_ref: bool) -> None:
+            if m.first < 0:
+                return
+            if m.kind == "IntoClause":
+                edits.append((m.first, m.last, ""))
+                return
+            if m.kind == "ReturningClause":
+                into = [c for c in m.children if c.kind == "Ident" and (c.leaf or "").upper() == "INTO"]
+                if into:
+                    edits.append((into[0].first, m.last, ""))
+                    for c in m.children:
+                        if c.first >= 0 and c.last < into[0].first:
+                            walk(c, False)
+                    return
+            if m.kind == "BindRef":
+                bind(m)
+                return
+            if m.kind == "Inquiry":
+                bind(m)
+                return
+            if m.kind == "NameRef" and not in_table_ref:
+                parts = [p.lower() for p in ident_parts(m)]
+                is_callee = m.parent is not None and m.parent.kind == "Call" and m.parent.children \
+                    and m.parent.children[0] is m
+                if parts and not is_callee:
+                    if len(parts) == 1 and parts[0] in self.declared and parts[0] not in columns:
+                        bind(m)
+                        return
+                    if len(parts) >= 2 and parts[0] not in scope and parts[0] in self.declared:
+                        bind(m)
+                        return
+                return
+            for c in m.children:
+                walk(c, m.kind == "TableRef")
+
+        walk(n, False)
+        base = self.toks[n.first]
+        start = base.start - len(self.text[:base.start].rsplit("\n", 1)[-1])
+        pieces, pos = [], start
+        # the statement's first line is padded with spaces, so that columns stay where they are
+        pieces.append(" " * (base.start - start))
+        pos = base.start
+        for first, last, repl in sorted(edits):
+            s, e = self.toks[first].start, self.toks[last].end
+            if s < pos:
+                continue  # inside an edit already made
+            pieces.append(self.text[pos:s])
+            removed = self.text[s:e]
+            pieces.append(repl + "\n" * removed.count("\n"))
+            pos = e
+        pieces.append(self.text[pos:self.toks[n.last].end])
+        sql = "".join(pieces)
+        file_line = self.line + base.line - 1
+        try:
+            trees = [t for t in sqlglot.parse(sql, read="oracle") if t is not None]
+        except SqlglotError as e:
+            self.report.add(self.rp, parse_error_line(e, file_line),
+                            f"sqlglot cannot parse this SQL statement inside PL/SQL: {first_line(e)}")
+            return
+        except Exception as e:  # noqa: BLE001
+            self.report.add(self.rp, file_line, f"sqlglot failed on this SQL statement: {type(e).__name__}: {first_line(e)}")
+            return
+        if len(trees) != 1 or isinstance(trees[0], exp.Command):
+            self.report.add(self.rp, file_line, "sqlglot cannot parse this SQL statement inside PL/SQL")
+            return
+        self.report.statements += 1
+        try:
+            PlsqlResolver(self.report, self.cat, self.rp, file_line).statement(trees[0])
+        except Exception as e:  # noqa: BLE001
+            self.report.add(self.rp, file_line, f"cannot analyse the statement: {type(e).__name__}: {first_line(e)}")
+
+
+def plsql_files(root: Path) -> list[Path]:
+    files: list[Path] = []
+    views = root / "sql" / "oracle" / "views"
+    if views.is_dir():
+        files += sorted(p for p in views.glob("*.sql") if p.is_file())
+    plsql = root / "plsql"
+    if plsql.is_dir():
+        files += sorted(p for p in plsql.rglob("*") if p.is_file() and p.suffix.lower() in (".sql", ".pks", ".pkb"))
+    return files
+
+
+def check_plain_sql(report: Report, cat: Catalog, rp: str, line: int, text: str) -> None:
+    """A plain SQL statement of a PL/SQL directory file: CREATE TABLE and CREATE VIEW add to the
+    file's catalog (a view's query is checked); queries and DML naming our tables are checked."""
+    head = re.sub(r"\s+", " ", strip_leading_comments(text)).upper()
+    sql = substitute(text)
+    if re.match(r"CREATE (GLOBAL TEMPORARY |PRIVATE TEMPORARY )?TABLE ", head):
+        catalog_create(report, cat, rp, line, sql)
+        return
+    m = re.match(r"CREATE (OR REPLACE )?((NO )?FORCE )?(EDITIONABLE |NONEDITIONABLE )?VIEW ", head)
+    if not (m or re.match(r"(SELECT|WITH|INSERT|UPDATE|DELETE|MERGE)\b", head)):
+        return
+    try:
+        tree = parse_one(sql)
+    except SqlglotError as e:
+        report.add(rp, parse_error_line(e, line), f"sqlglot: {first_line(e)}")
+        return
+    names = {norm(t.name) for t in tree.find_all(exp.Table)}
+    if not m and not any(n.startswith("es_") or n in cat.tables for n in names):
+        return
+    res = PlsqlResolver(report, cat, rp, line)
+    if m:
+        if not isinstance(tree, exp.Create) or tree.expression is None:
+            report.add(rp, line, "cannot read this CREATE VIEW")
+            return
+        cols = res.query(tree.expression, [], {})
+        target = tree.this
+        view = norm(target.this.name if isinstance(target, exp.Schema) else target.name)
+        if isinstance(target, exp.Schema) and target.expressions:
+            cols = {norm(c.name) for c in target.expressions}
+        if cols is None:
+            report.add(rp, line, f"view {view}: name its columns (SELECT * hides them from this check)")
+            cols = set()
+        cat.tables[view] = sorted(cols)
+        cat.where[view] = (rp, line)
+    else:
+        res.statement(tree)
+    report.statements += 1
+
+
+def check_plsql(report: Report, root: Path, cat: Catalog) -> None:
+    files = plsql_files(root)
+    parsed: list[tuple[Path, list[dict]]] = []
+    declared: set[str] = set()
+    for p in files:
+        try:
+            items = parseora.parse(read_text(p), tree=True)
+        except Exception as e:  # noqa: BLE001
+            report.add(rel(root, p), 1, f"parseora cannot parse the file: {first_line(e)}")
+            continue
+        parsed.append((p, items))
+        for it in items:
+            if it.get("kind") == "plsql":
+                t = parse_tree(it.get("tree") or "")
+                if t is not None:
+                    declared |= declared_names(t)
+    views = root / "sql" / "oracle" / "views"
+    for p, items in parsed:
+        rp = rel(root, p)
+        # the views of sql/oracle/views are part of the schema: every file may read them
+        local = cat if p.parent == views else Catalog()
+        if local is not cat:
+            local.tables = dict(cat.tables)
+            local.where = dict(cat.where)
+        for it in items:
+            line = int(it.get("line") or 1)
+            if it.get("kind") == "sql":
+                check_plain_sql(report, local, rp, line, it["text"])
+            elif it.get("kind") == "plsql":
+                PlsqlUnit(report, local, rp, it, declared).check()
+
+
 # ---------------------------------------------------------------------------------------- main
 
 def run(root: Path) -> Report:
@@ -1003,6 +1362,7 @@ def run(root: Path) -> Report:
     sqlite_steps = check_sqlite(report, root, cat, oracle_steps)
     check_overrides(report, root)
     check_reference_data(report, root, oracle_steps, sqlite_steps)
+    check_plsql(report, root, cat)
     return report
 
 

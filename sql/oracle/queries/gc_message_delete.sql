@@ -2,3 +2,4 @@ DELETE FROM es_message
 WHERE message_id = :message_id
   AND NOT EXISTS (SELECT 1 FROM es_folder_message fm WHERE fm.message_id = es_message.message_id)
   AND NOT EXISTS (SELECT 1 FROM es_queue_entry qe WHERE qe.message_id = es_message.message_id)
+  AND NOT EXISTS (SELECT 1 FROM es_mailbox_request mr WHERE mr.message_id = es_message.message_id AND mr.request_state = 'PENDING')

@@ -77,10 +77,46 @@ CREATE TABLE es_rule_action (
   CONSTRAINT es_rule_action_kind_ck CHECK (action_kind IN ('PASS', 'FORWARD', 'BCC', 'COPYTO', 'MOVETO', 'DISCARD', 'REJECT', 'REPLY', 'NOTIFY', 'SETPROP', 'RUNPROC'))
 ) TABLESPACE &&data_tablespace;
 
+CREATE TABLE es_rule_forward (
+  message_id    NUMBER(19)          NOT NULL,
+  account_id    NUMBER(19)          NOT NULL,
+  forwarded_at  TIMESTAMP WITH TIME ZONE NOT NULL,
+  CONSTRAINT es_rule_forward_pk PRIMARY KEY (message_id, account_id)
+    USING INDEX TABLESPACE &&index_tablespace,
+  CONSTRAINT es_rule_forward_msg_fk FOREIGN KEY (message_id)
+    REFERENCES es_message (message_id) ON DELETE CASCADE,
+  CONSTRAINT es_rule_forward_account_fk FOREIGN KEY (account_id)
+    REFERENCES es_account (object_id) ON DELETE CASCADE
+) TABLESPACE &&data_tablespace;
+
+CREATE INDEX es_rule_forward_account ON es_rule_forward (account_id)
+  TABLESPACE &&index_tablespace;
+
 COMMENT ON TABLE es_rule IS 'Server-side rules: owner (ACCOUNT, DOMAIN or SYSTEM), event, order, Active/Description/Group, and how the clauses of its condition are joined';
 COMMENT ON COLUMN es_rule.cond_join IS 'AND or OR between the clauses of the condition; NULL: no condition, the rule always applies';
 COMMENT ON TABLE es_rule_clause IS 'The clauses of a rule''s condition: what is tested (header field, sender, recipient, subject, size, body, attachment type), how, against what, possibly negated';
-COMMENT ON TABLE es_rule_action IS 'The ordered actions of a rule; param1..3 depend on the action (address, folder, reason, subject, template, flag, procedure)';
+COMMENT ON TABLE es_rule_action IS 'The ordered actions of a rule; param1..3 depend on the action: FORWARD and NOTIFY (address, subject, template), BCC (address), COPYTO and MOVETO (folder), REJECT (reason), REPLY (days, subject, template), SETPROP (flag, ON or OFF), RUNPROC (procedure, param1, param2)';
+
+COMMENT ON TABLE es_rule_forward IS 'Loop protection: the messages each account''s rules already forwarded or blind-copied (a message that comes back is delivered, never forwarded again)';
+
+INSERT INTO es_param_default (type_name, param_name, param_kind, param_value, description) VALUES ('postman', 'rule_proc_seconds', 'INTEGER', '10', 'Time limit, in seconds, of one ACTION_RUN_PROC call of a server-side rule (Oracle store)');
+
+-- ACTION_RUN_PROC: the Postman calls this in its delivery transaction (CALL es_rule_run_proc,
+-- sql/oracle/queries/rule_run_proc.sql) with the name of the site's procedure, which is checked
+-- by DBMS_ASSERT and called with (folder id, message uid, param1, param2). It must not commit.
+-- Oracle only: the embedded store refuses RUNPROC rules.
+CREATE OR REPLACE PROCEDURE es_rule_run_proc (
+  p_proc_name IN VARCHAR2,
+  p_folder_id IN NUMBER,
+  p_msg_uid   IN NUMBER,
+  p_param1    IN VARCHAR2,
+  p_param2    IN VARCHAR2
+) AUTHID DEFINER AS
+BEGIN
+  EXECUTE IMMEDIATE 'BEGIN ' || DBMS_ASSERT.QUALIFIED_SQL_NAME(p_proc_name) || '(:1, :2, :3, :4); END;'
+    USING p_folder_id, p_msg_uid, p_param1, p_param2;
+END es_rule_run_proc;
+/
 
 -- recorded last: the step is complete
 INSERT INTO es_schema_version (version, description, applied_at, applied_by)

@@ -44,6 +44,16 @@ CREATE TABLE es_rule_action (
   PRIMARY KEY (rule_id, action_no)
 );
 
+CREATE TABLE es_rule_forward (
+  message_id    INTEGER NOT NULL REFERENCES es_message (message_id) ON DELETE CASCADE,
+  account_id    INTEGER NOT NULL REFERENCES es_account (object_id) ON DELETE CASCADE,
+  forwarded_at  TEXT    NOT NULL,
+  PRIMARY KEY (message_id, account_id)
+);
+CREATE INDEX es_rule_forward_account ON es_rule_forward (account_id);
+
+INSERT INTO es_param_default (type_name, param_name, param_kind, param_value, description) VALUES ('postman', 'rule_proc_seconds', 'INTEGER', '10', 'Time limit, in seconds, of one ACTION_RUN_PROC call of a server-side rule (Oracle store)');
+
 -- recorded last: the step is complete
 INSERT INTO es_schema_version (version, description, applied_at, applied_by)
 VALUES (6, 'server-side rules', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'esmail');

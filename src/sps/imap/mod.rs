@@ -19,7 +19,7 @@ mod cmd_search;
 mod cmd_select;
 mod cmd_store;
 mod fetch;
-mod flags;
+pub(crate) mod flags;
 mod framing;
 mod idle;
 mod list;

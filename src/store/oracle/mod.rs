@@ -392,6 +392,12 @@ pub fn rollback(c: &mut OConn) -> Result<(), StoreError> {
     c.rollback().map_err(|e| map_err("rollback", e))
 }
 
+/// Limits each round trip of the connection (`None`: no limit).
+pub fn set_call_timeout(c: &mut OConn, limit: Option<std::time::Duration>) -> Result<(), StoreError> {
+    c.set_call_timeout(limit)
+        .map_err(|e| map_err("set call timeout", e))
+}
+
 const SAVEPOINT: &str = "esmail_statement";
 
 pub fn savepoint(c: &mut OConn) -> Result<(), StoreError> {

@@ -1,0 +1,3 @@
+UPDATE es_mailbox_request
+SET attempts = attempts + 1, error_text = :error_text
+WHERE request_id = :request_id AND request_state = 'PENDING'

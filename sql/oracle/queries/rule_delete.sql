@@ -1,0 +1,2 @@
+DELETE FROM es_rule
+WHERE rule_id = :rule_id

@@ -1,0 +1,3 @@
+UPDATE es_rule
+SET active = :active
+WHERE rule_id = :rule_id
