@@ -192,6 +192,22 @@ CREATE OR REPLACE PACKAGE BODY es_api AS
     RETURN v_local || '@' || v_domain;
   END check_address;
 
+  FUNCTION check_header_name (p_what IN VARCHAR2, p_name IN VARCHAR2) RETURN VARCHAR2 IS
+    v_name VARCHAR2(4000 CHAR) := RTRIM(TRIM(p_name), ':');
+    v_code PLS_INTEGER;
+  BEGIN
+    IF v_name IS NULL OR LENGTH(v_name) > 128 THEN
+      fail(c_invalid, p_what || '=' || SUBSTR(p_name, 1, 200) || ': expected a header field name (printable ASCII without '':'' or spaces)');
+    END IF;
+    FOR i IN 1 .. LENGTH(v_name) LOOP
+      v_code := ASCII(SUBSTR(v_name, i, 1));
+      IF v_code < 33 OR v_code > 126 OR v_code = 58 THEN
+        fail(c_invalid, p_what || '=' || SUBSTR(p_name, 1, 200) || ': expected a header field name (printable ASCII without '':'' or spaces)');
+      END IF;
+    END LOOP;
+    RETURN v_name;
+  END check_header_name;
+
   FUNCTION check_folder (p_folder IN VARCHAR2) RETURN VARCHAR2 IS
     v_f VARCHAR2(4000 CHAR) := TRIM(p_folder);
   BEGIN

@@ -55,6 +55,9 @@ CREATE OR REPLACE PACKAGE es_api AUTHID DEFINER AS
   FUNCTION check_address (p_what IN VARCHAR2, p_address IN VARCHAR2) RETURN VARCHAR2;
   -- Checks one line of text (no control characters but tab), at most p_max characters.
   FUNCTION check_line (p_what IN VARCHAR2, p_value IN VARCHAR2, p_max IN PLS_INTEGER) RETURN VARCHAR2;
+  -- Checks a header field name (printable ASCII without ':' or spaces, at most 128 characters;
+  -- a trailing ':' is dropped) and returns it.
+  FUNCTION check_header_name (p_what IN VARCHAR2, p_name IN VARCHAR2) RETURN VARCHAR2;
   -- Checks a folder name as the IMAP server does (INBOX in any case is INBOX) and returns it.
   FUNCTION check_folder (p_folder IN VARCHAR2) RETURN VARCHAR2;
 

@@ -134,12 +134,8 @@ CREATE OR REPLACE PACKAGE BODY es_rules AS
   END size_value;
 
   FUNCTION header_name (p_value IN VARCHAR2) RETURN VARCHAR2 IS
-    v_name VARCHAR2(4000 CHAR) := RTRIM(TRIM(p_value), ':');
   BEGIN
-    IF v_name IS NULL OR LENGTH(v_name) > 128 OR NOT REGEXP_LIKE(v_name, '^[!-9;-~]+$') THEN
-      invalid('header=' || SUBSTR(p_value, 1, 200) || ': expected a header field name (printable ASCII without '':'' or spaces)');
-    END IF;
-    RETURN v_name;
+    RETURN es_api.check_header_name('header', p_value);
   END header_name;
 
   FUNCTION procedure_name (p_value IN VARCHAR2) RETURN VARCHAR2 IS

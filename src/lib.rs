@@ -7,6 +7,8 @@ pub mod cli;
 pub mod collector;
 pub mod config;
 pub mod directory;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod gateway;
 pub mod guardian;
 pub mod mail;

@@ -326,8 +326,26 @@ fn folders_are_created_and_deleted_as_imap_would() {
         None,
         None,
     );
-    let r2 = f.request(jdoe, "CREATE_FOLDER", Some("inbox"), None, None, None, None, None);
-    let r3 = f.request(jdoe, "CREATE_FOLDER", Some("bad/"), None, None, None, None, None);
+    let r2 = f.request(
+        jdoe,
+        "CREATE_FOLDER",
+        Some("inbox"),
+        None,
+        None,
+        None,
+        None,
+        None,
+    );
+    let r3 = f.request(
+        jdoe,
+        "CREATE_FOLDER",
+        Some("bad/"),
+        None,
+        None,
+        None,
+        None,
+        None,
+    );
     // nothing happens before the Postman's round
     assert!(f.folder(jdoe, "Projects").is_none());
     let rep = f.round();
@@ -339,14 +357,35 @@ fn folders_are_created_and_deleted_as_imap_would() {
     assert_eq!((p2026.next_uid, p2026.message_count), (1, 0));
     let (state, _, err) = f.outcome(r2);
     assert_eq!(state, "FAILED");
-    assert!(err.unwrap().contains("INBOX exists"), "INBOX is INBOX in any case");
+    assert!(
+        err.unwrap().contains("INBOX exists"),
+        "INBOX is INBOX in any case"
+    );
     let (state, _, err) = f.outcome(r3);
     assert_eq!(state, "FAILED");
     assert!(err.unwrap().contains("empty level"));
 
     // a folder with folders below it, and INBOX, cannot be deleted
-    let d1 = f.request(jdoe, "DELETE_FOLDER", Some("Projects"), None, None, None, None, None);
-    let d2 = f.request(jdoe, "DELETE_FOLDER", Some("INBOX"), None, None, None, None, None);
+    let d1 = f.request(
+        jdoe,
+        "DELETE_FOLDER",
+        Some("Projects"),
+        None,
+        None,
+        None,
+        None,
+        None,
+    );
+    let d2 = f.request(
+        jdoe,
+        "DELETE_FOLDER",
+        Some("INBOX"),
+        None,
+        None,
+        None,
+        None,
+        None,
+    );
     let d3 = f.request(
         jdoe,
         "DELETE_FOLDER",
@@ -382,23 +421,26 @@ fn an_iosend_submission_is_delivered_and_its_carbon_copy_filed() {
     assert_eq!(sent[0].message_id, m, "the content is stored once");
     assert_eq!(sent[0].flags, "\\Seen");
     assert_eq!(f.pointer_count(m), 2);
-    let size: i64 = f
-        .db
-        .query_row(
+    let size: i64 =
+        f.db.query_row(
             "SELECT size_bytes FROM es_message WHERE message_id = ?1",
             [m],
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(f.used(jdoe), size, "the copy counts against the sender's quota");
+    assert_eq!(
+        f.used(jdoe),
+        size,
+        "the copy counts against the sender's quota"
+    );
     // the content reads as the IMAP server reads it (the structure is computed on demand)
-    let content = f
-        .store
-        .read(|c| mailbox::content(c, m))
-        .unwrap()
-        .unwrap();
+    let content = f.store.read(|c| mailbox::content(c, m)).unwrap().unwrap();
     let s = esmail::mail::structure::Structure::of(&content);
-    assert!(s.bodystructure.contains("\"stock.csv\""), "{}", s.bodystructure);
+    assert!(
+        s.bodystructure.contains("\"stock.csv\""),
+        "{}",
+        s.bodystructure
+    );
     // the recorded offsets cut out the attachment's body as transmitted
     let (off, len): (i64, i64) = f
         .db
@@ -438,12 +480,20 @@ fn messages_are_copied_moved_flagged_and_deleted_with_uids_quota_and_the_change_
     let uid = f.messages(boss, "INBOX")[0].uid;
     let size = f.used(boss);
     assert!(size > 0);
-    let feed_before: i64 = f
-        .db
-        .query_row("SELECT COUNT(*) FROM es_mail_change", [], |r| r.get(0))
-        .unwrap();
+    let feed_before: i64 =
+        f.db.query_row("SELECT COUNT(*) FROM es_mail_change", [], |r| r.get(0))
+            .unwrap();
 
-    f.request(boss, "CREATE_FOLDER", Some("Archive"), None, None, None, None, None);
+    f.request(
+        boss,
+        "CREATE_FOLDER",
+        Some("Archive"),
+        None,
+        None,
+        None,
+        None,
+        None,
+    );
     f.round();
     let copy = f.request(
         boss,
@@ -527,11 +577,13 @@ fn messages_are_copied_moved_flagged_and_deleted_with_uids_quota_and_the_change_
     assert_eq!(moved_uid, Some(1));
     assert!(f.messages(boss, "INBOX").is_empty());
     let trash = f.messages(boss, "Trash");
-    assert_eq!(trash[0].flags, "\\Flagged $Stock", "flags travel with a move");
+    assert_eq!(
+        trash[0].flags, "\\Flagged $Stock",
+        "flags travel with a move"
+    );
     assert_eq!(f.used(boss), 2 * size);
-    let tombstones: i64 = f
-        .db
-        .query_row(
+    let tombstones: i64 =
+        f.db.query_row(
             "SELECT COUNT(*) FROM es_expunged WHERE folder_id = ?1 AND msg_uid = ?2",
             params![inbox.folder_id, uid],
             |r| r.get(0),
@@ -569,10 +621,9 @@ fn messages_are_copied_moved_flagged_and_deleted_with_uids_quota_and_the_change_
     assert_eq!(f.pointer_count(m), 1);
 
     // every change is in the feed that IDLE sessions follow
-    let feed_after: i64 = f
-        .db
-        .query_row("SELECT COUNT(*) FROM es_mail_change", [], |r| r.get(0))
-        .unwrap();
+    let feed_after: i64 =
+        f.db.query_row("SELECT COUNT(*) FROM es_mail_change", [], |r| r.get(0))
+            .unwrap();
     assert!(
         feed_after >= feed_before + 5,
         "{feed_before} -> {feed_after}"
@@ -581,7 +632,16 @@ fn messages_are_copied_moved_flagged_and_deleted_with_uids_quota_and_the_change_
     // a copy beyond the quota is refused, nothing changes
     let tiny = f.account("tiny");
     let m2 = f.iosend(jdoe, "jdoe@acme.com", &["jdoe@acme.com"], None);
-    let full = f.request(tiny, "APPEND", Some("INBOX"), None, None, Some(m2), None, None);
+    let full = f.request(
+        tiny,
+        "APPEND",
+        Some("INBOX"),
+        None,
+        None,
+        Some(m2),
+        None,
+        None,
+    );
     f.deliver();
     f.round();
     let (state, _, err) = f.outcome(full);
@@ -598,9 +658,8 @@ fn a_pending_append_keeps_its_message_from_the_collector() {
     let m = f.iosend(jdoe, "jdoe@acme.com", &["nobody@acme.com"], Some("Sent"));
     // the entry is finished (the recipient is unknown) before the request is performed
     f.deliver();
-    let waiting: i64 = f
-        .db
-        .query_row(
+    let waiting: i64 =
+        f.db.query_row(
             "SELECT COUNT(*) FROM es_queue_entry WHERE message_id = ?1",
             [m],
             |r| r.get(0),
@@ -608,16 +667,19 @@ fn a_pending_append_keeps_its_message_from_the_collector() {
         .unwrap();
     assert_eq!(waiting, 0);
     esmail::collector::collect_round(&f.store, &Default::default()).expect("a Collector round");
-    let still: Option<i64> = f
-        .db
-        .query_row(
+    let still: Option<i64> =
+        f.db.query_row(
             "SELECT message_id FROM es_message WHERE message_id = ?1",
             [m],
             |r| r.get(0),
         )
         .optional()
         .unwrap();
-    assert_eq!(still, Some(m), "the Collector kept the content of a pending request");
+    assert_eq!(
+        still,
+        Some(m),
+        "the Collector kept the content of a pending request"
+    );
     f.round();
     assert_eq!(f.messages(jdoe, "Sent").len(), 1);
 }
@@ -626,10 +688,9 @@ fn a_pending_append_keeps_its_message_from_the_collector() {
 fn dapls_requests_change_the_directory_as_iofcmgr_does() {
     let f = Fixture::new("");
     let hash = esmail::directory::password::hash("s3cret pass").unwrap();
-    let changes_before: i64 = f
-        .db
-        .query_row("SELECT COUNT(*) FROM es_dir_change", [], |r| r.get(0))
-        .unwrap();
+    let changes_before: i64 =
+        f.db.query_row("SELECT COUNT(*) FROM es_dir_change", [], |r| r.get(0))
+            .unwrap();
     let create = f.admin(&format!(
         "create person username=ann domain=acme.com lastname=\"O'Neil \"\"Annie\"\"\" passwordhash=\"{hash}\";"
     ));
@@ -665,10 +726,9 @@ fn dapls_requests_change_the_directory_as_iofcmgr_does() {
     assert_eq!(lastname, "O'Neil \"Annie\"");
     assert_eq!(stored_hash, hash, "the hash is stored as given");
     // and each change is in the directory change log, in the same transaction
-    let changes_after: i64 = f
-        .db
-        .query_row("SELECT COUNT(*) FROM es_dir_change", [], |r| r.get(0))
-        .unwrap();
+    let changes_after: i64 =
+        f.db.query_row("SELECT COUNT(*) FROM es_dir_change", [], |r| r.get(0))
+            .unwrap();
     assert_eq!(changes_after, changes_before + 2);
     let fetched = f
         .node
@@ -681,14 +741,14 @@ fn dapls_requests_change_the_directory_as_iofcmgr_does() {
     let (state, _, err) = f.admin_outcome(del);
     assert_eq!(state, "FAILED", "iofcmgr refuses it too");
     assert!(!err.unwrap().is_empty());
-    let fix = f.admin("modify publicdl name=stock-alerts domain=acme.com removemembers=ann@acme.com;");
+    let fix =
+        f.admin("modify publicdl name=stock-alerts domain=acme.com removemembers=ann@acme.com;");
     let del = f.admin("delete person username=ann domain=acme.com;");
     f.round();
     assert_eq!(f.admin_outcome(fix).0, "DONE");
     assert_eq!(f.admin_outcome(del).0, "DONE");
-    let gone: Option<i64> = f
-        .db
-        .query_row(
+    let gone: Option<i64> =
+        f.db.query_row(
             "SELECT object_id FROM es_dir_object WHERE object_id = ?1",
             [ann],
             |r| r.get(0),
@@ -714,7 +774,16 @@ fn the_postman_process_performs_requests_after_they_are_committed() {
         .expect("start esmail postman");
     // a request in an open transaction is not seen; once committed it is performed
     f.db.execute_batch("BEGIN IMMEDIATE").unwrap();
-    let id = f.request(jdoe, "CREATE_FOLDER", Some("Orders"), None, None, None, None, None);
+    let id = f.request(
+        jdoe,
+        "CREATE_FOLDER",
+        Some("Orders"),
+        None,
+        None,
+        None,
+        None,
+        None,
+    );
     std::thread::sleep(Duration::from_millis(500));
     f.db.execute_batch("COMMIT").unwrap();
     let until = Instant::now() + Duration::from_secs(common::WAIT_SECS);
@@ -724,14 +793,26 @@ fn the_postman_process_performs_requests_after_they_are_committed() {
         }
         if Instant::now() > until {
             let _ = child.kill();
-            panic!("the Postman did not perform the request: {:?}", f.outcome(id));
+            panic!(
+                "the Postman did not perform the request: {:?}",
+                f.outcome(id)
+            );
         }
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(f.folder(jdoe, "Orders").is_some());
     // a rolled-back request never existed
     f.db.execute_batch("BEGIN IMMEDIATE").unwrap();
-    f.request(jdoe, "CREATE_FOLDER", Some("Never"), None, None, None, None, None);
+    f.request(
+        jdoe,
+        "CREATE_FOLDER",
+        Some("Never"),
+        None,
+        None,
+        None,
+        None,
+        None,
+    );
     f.db.execute_batch("ROLLBACK").unwrap();
     std::thread::sleep(Duration::from_millis(600));
     assert!(f.folder(jdoe, "Never").is_none());

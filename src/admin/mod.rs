@@ -5,6 +5,7 @@ mod error;
 pub mod init;
 mod output;
 mod probe;
+mod rules;
 mod run;
 pub mod script;
 mod session;

@@ -53,7 +53,7 @@ pub struct Session {
     group_first_line: usize,
 }
 
-const COMMANDS: &str = "create, modify, delete, fetch, register, startup, shutdown, refresh, show, probe, verify, autocommit, commit, rollback";
+const COMMANDS: &str = "create, modify, delete, fetch, add, enable, disable, register, startup, shutdown, refresh, show, probe, verify, autocommit, commit, rollback";
 
 impl Session {
     pub fn open(store: &Store) -> Result<Session, AdminError> {
@@ -268,6 +268,9 @@ fn dispatch(c: &mut Conn, node_id: i64, t: &Tokens) -> Result<Output, AdminError
         node_id,
         now: Utc::now(),
     };
+    if let Some(done) = super::rules::dispatch(c, &ctx, t) {
+        return done;
+    }
     let verb = t.words[0].as_str();
     match verb {
         "create" | "modify" | "delete" | "fetch" => {

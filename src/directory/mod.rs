@@ -15,8 +15,8 @@ use chrono::{DateTime, Utc};
 
 pub use args::Args;
 pub use error::{DirError, Result};
-pub use objects::{create_inbox_for, ObjectClass, DEFAULT_QUOTA_BYTES};
 pub(crate) use objects::default_domain;
+pub use objects::{create_inbox_for, ObjectClass, DEFAULT_QUOTA_BYTES};
 
 use crate::store::Conn;
 

@@ -127,7 +127,11 @@ mod tests {
             let b = &bodies[i];
             &stored[b.offset as usize..(b.offset + b.bytes) as usize]
         };
-        assert_eq!(body(0), b"hello", "the line break before a boundary is the boundary's");
+        assert_eq!(
+            body(0),
+            b"hello",
+            "the line break before a boundary is the boundary's"
+        );
         assert!(body(1).starts_with(b"JVBERi0="));
         assert_eq!(bodies[1].encoding, Some("BASE64"));
         assert_eq!(bodies[0].encoding, None);

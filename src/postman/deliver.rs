@@ -171,13 +171,22 @@ fn to_account_in(
                 Ok(Ok(()))
             }
             Ok(Delivered::Discarded { note }) => {
-                if !repo::set_recipient_status(c, entry.entry_id, pos, RcptStatus::Done, Some(&note))? {
+                if !repo::set_recipient_status(
+                    c,
+                    entry.entry_id,
+                    pos,
+                    RcptStatus::Done,
+                    Some(&note),
+                )? {
                     return Err(Abort::AlreadyDone);
                 }
                 Ok(Ok(()))
             }
             Ok(Delivered::Rejected { reason }) => {
-                let f = Failure::new("5.7.1", format!("refused by the recipient's rules: {reason}"));
+                let f = Failure::new(
+                    "5.7.1",
+                    format!("refused by the recipient's rules: {reason}"),
+                );
                 if !repo::set_recipient_status(
                     c,
                     entry.entry_id,

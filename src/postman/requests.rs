@@ -19,8 +19,8 @@ use chrono::{DateTime, Utc};
 
 use crate::admin::script::{tokenize, Splitter};
 use crate::directory::{self, Args, Class, Ctx, DirError, ObjectClass};
-use crate::sps::imap::flags::{self, Flags};
 use crate::mail::folder_name as names;
+use crate::sps::imap::flags::{self, Flags};
 use crate::store::delivery::Refusal;
 use crate::store::mailbox::{self, NewPointer};
 use crate::store::requests::{self as repo, AdminRequest, MailboxRequest};
@@ -74,12 +74,20 @@ pub fn round(store: &Store, node_id: i64, batch: u64) -> Result<RequestReport, S
                     Ok(uid) => {
                         c.release_savepoint()?;
                         repo::mailbox_done(c, id, *uid, now)?;
-                        log::info!("mailbox request {id} ({} of account {}) done", r.kind, r.account_id);
+                        log::info!(
+                            "mailbox request {id} ({} of account {}) done",
+                            r.kind,
+                            r.account_id
+                        );
                     }
                     Err(why) => {
                         c.rollback_to_savepoint()?;
                         repo::mailbox_failed(c, id, why, now)?;
-                        log::warn!("mailbox request {id} ({} of account {}) refused: {why}", r.kind, r.account_id);
+                        log::warn!(
+                            "mailbox request {id} ({} of account {}) refused: {why}",
+                            r.kind,
+                            r.account_id
+                        );
                     }
                 }
                 Ok(Some(outcome.map(|_| ())))
@@ -87,7 +95,12 @@ pub fn round(store: &Store, node_id: i64, batch: u64) -> Result<RequestReport, S
             |c, e| {
                 let r = repo::mailbox_request(c, id)?;
                 if r.is_some_and(|r| r.attempts + 1 >= MAX_ATTEMPTS) {
-                    repo::mailbox_failed(c, id, &format!("gave up after {MAX_ATTEMPTS} attempts: {e}"), Utc::now())
+                    repo::mailbox_failed(
+                        c,
+                        id,
+                        &format!("gave up after {MAX_ATTEMPTS} attempts: {e}"),
+                        Utc::now(),
+                    )
                 } else {
                     repo::mailbox_retry(c, id, &e.to_string())
                 }
@@ -132,7 +145,12 @@ pub fn round(store: &Store, node_id: i64, batch: u64) -> Result<RequestReport, S
             |c, e| {
                 let r = repo::admin_request(c, id)?;
                 if r.is_some_and(|r| r.attempts + 1 >= MAX_ATTEMPTS) {
-                    repo::admin_failed(c, id, &format!("gave up after {MAX_ATTEMPTS} attempts: {e}"), Utc::now())
+                    repo::admin_failed(
+                        c,
+                        id,
+                        &format!("gave up after {MAX_ATTEMPTS} attempts: {e}"),
+                        Utc::now(),
+                    )
                 } else {
                     repo::admin_retry(c, id, &e.to_string())
                 }
@@ -355,7 +373,8 @@ fn perform(
                 flags: &flags,
                 internal_date: received_at,
             };
-            match mailbox::add_pointers(c, account.account_id, folder.folder_id, &[ptr], true, now)? {
+            match mailbox::add_pointers(c, account.account_id, folder.folder_id, &[ptr], true, now)?
+            {
                 Ok((uids, _)) => Ok(Ok(uids.first().copied())),
                 Err(x) => refuse(refusal(x)),
             }
@@ -529,7 +548,8 @@ mod tests {
     #[test]
     fn dapls_statements_are_a_subset() {
         let (verb, class, _) =
-            admin_statement("create person username=jdoe domain=acme.com lastname=\"Doe\"").unwrap();
+            admin_statement("create person username=jdoe domain=acme.com lastname=\"Doe\"")
+                .unwrap();
         assert_eq!(verb, "create");
         assert!(matches!(class, Class::Object(ObjectClass::Person)));
         assert!(admin_statement("delete publicdl name=sales;").is_ok());

@@ -272,11 +272,13 @@ fn store_error(e: RuleError) -> DeliveryError {
 
 /// Delivery to the INBOX without rules.
 fn plain(c: &mut Conn, d: &Delivery<'_>) -> Result<Result<Delivered, Refusal>, DeliveryError> {
-    Ok(repo::append_to_inbox(c, &append(d))?.map(|a| Delivered::Stored {
-        folder: folder_name::INBOX.into(),
-        uid: a.uid,
-        note: None,
-    }))
+    Ok(
+        repo::append_to_inbox(c, &append(d))?.map(|a| Delivered::Stored {
+            folder: folder_name::INBOX.into(),
+            uid: a.uid,
+            note: None,
+        }),
+    )
 }
 
 fn append(d: &Delivery<'_>) -> Append {
@@ -503,7 +505,8 @@ fn actions(
                 template,
             } => {
                 if let Some(why) = may_forward(run, st, out) {
-                    out.notes.push(format!("rule {name}: no forward to {to}: {why}"));
+                    out.notes
+                        .push(format!("rule {name}: no forward to {to}: {why}"));
                     continue;
                 }
                 let content = compose::forward(
@@ -523,7 +526,8 @@ fn actions(
             }
             Action::Bcc { to } => {
                 if let Some(why) = may_forward(run, st, out) {
-                    out.notes.push(format!("rule {name}: no copy to {to}: {why}"));
+                    out.notes
+                        .push(format!("rule {name}: no copy to {to}: {why}"));
                     continue;
                 }
                 let recipients = [to.clone()];
@@ -562,8 +566,9 @@ fn actions(
             }
             Action::MoveTo { folder } => {
                 if st.decided(out) {
-                    out.notes
-                        .push(format!("rule {name}: moveto {folder} ignored (decided already)"));
+                    out.notes.push(format!(
+                        "rule {name}: moveto {folder} ignored (decided already)"
+                    ));
                     continue;
                 }
                 let folder_id = folder_of(c, run, folder)?;
@@ -677,14 +682,20 @@ fn reply(
     out: &mut State,
 ) -> Result<()> {
     let d = run.d;
-    let Some(to) = d.sender.map(str::trim).filter(|s| !s.is_empty() && *s != "<>") else {
-        out.notes
-            .push(format!("rule {name}: no reply: the envelope sender is null"));
+    let Some(to) = d
+        .sender
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && *s != "<>")
+    else {
+        out.notes.push(format!(
+            "rule {name}: no reply: the envelope sender is null"
+        ));
         return Ok(());
     };
     if to.eq_ignore_ascii_case(d.address) {
-        out.notes
-            .push(format!("rule {name}: no reply: the sender is the recipient"));
+        out.notes.push(format!(
+            "rule {name}: no reply: the sender is the recipient"
+        ));
         return Ok(());
     }
     if let Some(why) = auto::no_reply(run.view.raw, to) {

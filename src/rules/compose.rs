@@ -112,7 +112,10 @@ pub fn forward(f: &Forward<'_>, m: &MessageView<'_>) -> Vec<u8> {
     let body = MimePart::new(
         ContentType::new("multipart/mixed"),
         vec![
-            MimePart::new(ContentType::new("text/plain").attribute("charset", "utf-8"), text),
+            MimePart::new(
+                ContentType::new("text/plain").attribute("charset", "utf-8"),
+                text,
+            ),
             MimePart::new(
                 ContentType::new("message/rfc822"),
                 BodyPart::Binary(m.raw.to_vec().into()),
@@ -270,7 +273,10 @@ mod tests {
         assert!(String::from_utf8_lossy(&r).contains("Away until Mon, 1 Jan 2024"));
         let n = notice(&a, &view());
         let m = MessageParser::default().parse(&n).unwrap();
-        assert_eq!(m.subject(), Some("New message from ann@example.org: Lunch?"));
+        assert_eq!(
+            m.subject(),
+            Some("New message from ann@example.org: Lunch?")
+        );
         assert!(crate::mail::auto::automatic(&n).is_some());
         let text = String::from_utf8_lossy(&n);
         assert!(text.contains("Subject: Lunch?"), "{text}");

@@ -93,9 +93,13 @@ pub fn values(subject: &Subject, m: &MessageView<'_>) -> Vec<String> {
             .attachments
             .iter()
             .flat_map(|a| {
-                [Some(a.attachment_type.clone()), Some(a.mime_type.clone()), a.file_name.clone()]
-                    .into_iter()
-                    .flatten()
+                [
+                    Some(a.attachment_type.clone()),
+                    Some(a.mime_type.clone()),
+                    a.file_name.clone(),
+                ]
+                .into_iter()
+                .flatten()
             })
             .collect(),
         Subject::Size => vec![m.size.to_string()],
@@ -204,9 +208,24 @@ iVBORw0KGgo=\r\n\
         assert!(holds(S::Subject, "contains", false, "RÉSUMÉ"));
         assert!(holds(S::Subject, "matches", false, "quarterly*report"));
         assert!(!holds(S::Subject, "equals", false, "quarterly"));
-        assert!(holds(S::Subject, "equals", false, "quarterly résumé report"));
-        assert!(holds(S::Header("x-priority".into()), "matches", false, "1 *"));
-        assert!(!holds(S::Header("X-Missing".into()), "contains", false, "x"));
+        assert!(holds(
+            S::Subject,
+            "equals",
+            false,
+            "quarterly résumé report"
+        ));
+        assert!(holds(
+            S::Header("x-priority".into()),
+            "matches",
+            false,
+            "1 *"
+        ));
+        assert!(!holds(
+            S::Header("X-Missing".into()),
+            "contains",
+            false,
+            "x"
+        ));
         assert!(holds(S::Header("X-Missing".into()), "contains", true, "x"));
         assert!(holds(S::Sender, "equals", false, "ann@example.org"));
         assert!(holds(S::Sender, "equals", false, "bounce@example.org"));
@@ -248,7 +267,10 @@ iVBORw0KGgo=\r\n\
         assert!(condition_holds(None, &m));
         assert!(!condition_holds(Some(&cond(Join::And, vec![])), &m));
         assert!(!condition_holds(Some(&cond(Join::Or, vec![])), &m));
-        assert!(condition_holds(Some(&cond(Join::And, vec![yes.clone()])), &m));
+        assert!(condition_holds(
+            Some(&cond(Join::And, vec![yes.clone()])),
+            &m
+        ));
         assert!(!condition_holds(
             Some(&cond(Join::And, vec![yes.clone(), no.clone()])),
             &m

@@ -515,8 +515,7 @@ impl Action {
     /// names of [`ActionKind::attributes`] are asked for).
     pub fn build(kind: ActionKind, mut get: impl FnMut(&str) -> Option<String>) -> Result<Action> {
         let what = kind.keyword();
-        let required = |get: &mut dyn FnMut(&str) -> Option<String>, name: &str| match get(name)
-        {
+        let required = |get: &mut dyn FnMut(&str) -> Option<String>, name: &str| match get(name) {
             Some(v) if !v.trim().is_empty() => Ok(v),
             _ => invalid(format!("do={what} needs {name}=")),
         };
@@ -640,7 +639,9 @@ impl Action {
         let get = |n: &str| a.iter().find(|(k, _)| *k == n).map(|(_, v)| v.clone());
         let (p1, p2, p3) = match self.kind() {
             ActionKind::Pass | ActionKind::Discard => (None, None, None),
-            ActionKind::Forward | ActionKind::Notify => (get("to"), get("subject"), get("template")),
+            ActionKind::Forward | ActionKind::Notify => {
+                (get("to"), get("subject"), get("template"))
+            }
             ActionKind::Bcc => (get("to"), None, None),
             ActionKind::CopyTo | ActionKind::MoveTo => (get("folder"), None, None),
             ActionKind::Reject => (get("reason"), None, None),
@@ -683,7 +684,9 @@ impl Action {
                 .position(|n| *n == Some(name))
                 .and_then(|i| params[i].clone())
         })
-        .map_err(|e| RuleError::Invalid(format!("action {} ({}): {e}", r.action_no, kind.keyword())))
+        .map_err(|e| {
+            RuleError::Invalid(format!("action {} ({}): {e}", r.action_no, kind.keyword()))
+        })
     }
 }
 
@@ -709,7 +712,11 @@ impl Rule {
             }
             Some(j) => Some(Condition {
                 join: Join::parse(j)?,
-                clauses: s.clauses.iter().map(Clause::from_row).collect::<Result<_>>()?,
+                clauses: s
+                    .clauses
+                    .iter()
+                    .map(Clause::from_row)
+                    .collect::<Result<_>>()?,
             }),
         };
         Ok(Rule {
@@ -717,7 +724,11 @@ impl Rule {
             name: s.name.clone(),
             owner: OwnerKind::from_stored(&s.owner_kind)?,
             condition,
-            actions: s.actions.iter().map(Action::from_row).collect::<Result<_>>()?,
+            actions: s
+                .actions
+                .iter()
+                .map(Action::from_row)
+                .collect::<Result<_>>()?,
         })
     }
 }
@@ -739,7 +750,11 @@ mod tests {
     fn clauses_are_checked() {
         assert!(Clause::new(Subject::Size, Operator::Greater, false, "10K").is_ok());
         let e = Clause::new(Subject::Size, Operator::Contains, false, "10").unwrap_err();
-        assert!(e.to_string().contains("on=size takes op=greater or op=less"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("on=size takes op=greater or op=less"),
+            "{e}"
+        );
         let e = Clause::new(Subject::Subject, Operator::Less, false, "10").unwrap_err();
         assert!(e.to_string().contains("only with on=size"), "{e}");
         assert!(Clause::new(Subject::Subject, Operator::Equals, false, "").is_err());
@@ -756,7 +771,13 @@ mod tests {
     #[test]
     fn clauses_round_trip_through_rows() {
         for c in [
-            Clause::new(Subject::Header("X-Prio".into()), Operator::Equals, true, "1").unwrap(),
+            Clause::new(
+                Subject::Header("X-Prio".into()),
+                Operator::Equals,
+                true,
+                "1",
+            )
+            .unwrap(),
             Clause::new(Subject::Size, Operator::Less, false, "2M").unwrap(),
             Clause::new(Subject::Attachment, Operator::Matches, false, "*.pdf").unwrap(),
         ] {
@@ -805,9 +826,17 @@ mod tests {
             ("forward", vec![("to", "nobody")], "expected an address"),
             ("copyto", vec![("folder", "a//b")], "empty level"),
             ("setprop", vec![("flag", "sticky")], "expected one of seen"),
-            ("setprop", vec![("flag", "seen"), ("value", "maybe")], "yes or no"),
+            (
+                "setprop",
+                vec![("flag", "seen"), ("value", "maybe")],
+                "yes or no",
+            ),
             ("reply", vec![("days", "0")], "from 1 to 365"),
-            ("runproc", vec![("procedure", "x;y")], "PL/SQL procedure name"),
+            (
+                "runproc",
+                vec![("procedure", "x;y")],
+                "PL/SQL procedure name",
+            ),
             ("jump", vec![], "expected one of pass"),
         ] {
             let e = build(kind, &attrs).unwrap_err().to_string();

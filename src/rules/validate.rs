@@ -49,7 +49,9 @@ pub fn line(what: &str, v: &str, max: usize) -> Result<String> {
         return invalid(format!("{what}: at most {max} characters"));
     }
     if v.chars().any(|c| c.is_control() && c != '\t') {
-        return invalid(format!("{what}: one line of text without control characters"));
+        return invalid(format!(
+            "{what}: one line of text without control characters"
+        ));
     }
     Ok(v.to_string())
 }
@@ -59,8 +61,7 @@ pub fn text(what: &str, v: &str, max: usize) -> Result<String> {
     if v.chars().count() > max {
         return invalid(format!("{what}: at most {max} characters"));
     }
-    if v
-        .chars()
+    if v.chars()
         .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
     {
         return invalid(format!("{what}: control characters are not allowed"));
@@ -132,14 +133,20 @@ pub fn size(v: &str) -> Result<i64> {
         'K' => 1024,
         'M' => 1024 * 1024,
         'G' => 1024 * 1024 * 1024,
-        _ => return invalid(format!("size {v:?}: expected bytes, or a number with K, M or G")),
+        _ => {
+            return invalid(format!(
+                "size {v:?}: expected bytes, or a number with K, M or G"
+            ))
+        }
     };
     match digits.trim().parse::<i64>() {
         Ok(n) if n >= 0 => n
             .checked_mul(mult)
             .map(Ok)
             .unwrap_or_else(|| invalid(format!("size {v:?} is too large"))),
-        _ => invalid(format!("size {v:?}: expected bytes, or a number with K, M or G")),
+        _ => invalid(format!(
+            "size {v:?}: expected bytes, or a number with K, M or G"
+        )),
     }
 }
 

@@ -404,7 +404,11 @@ pub fn inbox(c: &mut Conn, account_id: i64) -> Result<Result<i64, Refusal>, Stor
 
 /// Whether an account can take `bytes` more now (enabled, and its quota has room), without
 /// changing anything.
-pub fn room_for(c: &mut Conn, account_id: i64, bytes: i64) -> Result<Result<(), Refusal>, StoreError> {
+pub fn room_for(
+    c: &mut Conn,
+    account_id: i64,
+    bytes: i64,
+) -> Result<Result<(), Refusal>, StoreError> {
     let Some(r) = c.query_opt(
         &q::POSTMAN_ACCOUNT_STATE,
         &binds!["account_id" => account_id],

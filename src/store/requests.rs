@@ -59,26 +59,26 @@ pub fn claim_mailbox(c: &mut Conn, request_id: i64) -> Result<bool, StoreError> 
     )? == 1)
 }
 
-pub fn mailbox_request(c: &mut Conn, request_id: i64) -> Result<Option<MailboxRequest>, StoreError> {
-    c.query_opt(
-        &q::REQUEST_MAILBOX_GET,
-        &binds!["request_id" => request_id],
-    )?
-    .map(|r| {
-        Ok(MailboxRequest {
-            request_id: r.i64(0)?,
-            account_id: r.i64(1)?,
-            kind: r.str(2)?,
-            folder_path: r.opt_str(3)?,
-            folder_id: r.opt_i64(4)?,
-            uid: r.opt_i64(5)?,
-            message_id: r.opt_i64(6)?,
-            target_path: r.opt_str(7)?,
-            params: r.opt_str(8)?,
-            attempts: r.i64(9)?,
+pub fn mailbox_request(
+    c: &mut Conn,
+    request_id: i64,
+) -> Result<Option<MailboxRequest>, StoreError> {
+    c.query_opt(&q::REQUEST_MAILBOX_GET, &binds!["request_id" => request_id])?
+        .map(|r| {
+            Ok(MailboxRequest {
+                request_id: r.i64(0)?,
+                account_id: r.i64(1)?,
+                kind: r.str(2)?,
+                folder_path: r.opt_str(3)?,
+                folder_id: r.opt_i64(4)?,
+                uid: r.opt_i64(5)?,
+                message_id: r.opt_i64(6)?,
+                target_path: r.opt_str(7)?,
+                params: r.opt_str(8)?,
+                attempts: r.i64(9)?,
+            })
         })
-    })
-    .transpose()
+        .transpose()
 }
 
 /// Marks a mailbox request DONE (with the UID it produced, if any).

@@ -323,12 +323,11 @@ pub fn remember_autoreply(
 
 /// Whether an account's rules forwarded or blind-copied a message already.
 pub fn forwarded(c: &mut Conn, message_id: i64, account_id: i64) -> Result<bool, StoreError> {
-    Ok(c
-        .query_opt(
-            &q::RULE_FORWARD_GET,
-            &binds!["message_id" => message_id, "account_id" => account_id],
-        )?
-        .is_some())
+    Ok(c.query_opt(
+        &q::RULE_FORWARD_GET,
+        &binds!["message_id" => message_id, "account_id" => account_id],
+    )?
+    .is_some())
 }
 
 /// Records that an account's rules forwarded or blind-copied a message.

@@ -21,6 +21,8 @@ mod cmd_store;
 mod fetch;
 pub(crate) mod flags;
 mod framing;
+#[doc(hidden)]
+pub mod fuzz;
 mod idle;
 mod list;
 mod mime;

@@ -393,7 +393,10 @@ pub fn rollback(c: &mut OConn) -> Result<(), StoreError> {
 }
 
 /// Limits each round trip of the connection (`None`: no limit).
-pub fn set_call_timeout(c: &mut OConn, limit: Option<std::time::Duration>) -> Result<(), StoreError> {
+pub fn set_call_timeout(
+    c: &mut OConn,
+    limit: Option<std::time::Duration>,
+) -> Result<(), StoreError> {
     c.set_call_timeout(limit)
         .map_err(|e| map_err("set call timeout", e))
 }

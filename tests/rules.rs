@@ -1,0 +1,857 @@
+//! Server-side rules end to end on `esmail start` (the embedded store): rules made with
+//! iofcmgr, messages sent by SMTP, delivered by the Postman with the rules, and the results
+//! read back through IMAP (python imaplib, tests/clients/imap_dump.py).
+mod common;
+use common::*;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// One message as IMAP shows it.
+#[derive(Debug, Clone)]
+struct Msg {
+    flags: Vec<String>,
+    subject: String,
+    from: String,
+    message_id: String,
+    in_reply_to: String,
+    auto_submitted: String,
+    loop_chain: Vec<String>,
+    content_type: String,
+    parts: Vec<String>,
+    raw: String,
+}
+
+/// A mailbox as IMAP shows it: folder → messages.
+type Dump = BTreeMap<String, Vec<Msg>>;
+
+fn text(v: &Value, k: &str) -> String {
+    v.get(k).and_then(Value::as_str).unwrap_or("").to_string()
+}
+
+fn list(v: &Value, k: &str) -> Vec<String> {
+    v.get(k)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every folder of `user` (password "secret") through IMAP.
+fn imap(r: &Running, user: &str) -> Dump {
+    let out = python_client(
+        "imap_dump.py",
+        &[
+            &r.ports.imap.to_string(),
+            &format!("{user}@acme.com"),
+            "secret",
+        ],
+    );
+    assert_eq!(
+        out.code,
+        0,
+        "imap_dump.py for {user} failed:\n{}\n{}\n--- node\n{}",
+        out.stdout,
+        out.stderr,
+        r.logs()
+    );
+    let v: Value = serde_json::from_str(out.stdout.trim()).expect("imap_dump.py prints JSON");
+    let mut dump = Dump::new();
+    for (folder, msgs) in v.as_object().expect("an object") {
+        let msgs = msgs
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|m| Msg {
+                flags: list(m, "flags"),
+                subject: text(m, "subject"),
+                from: text(m, "from"),
+                message_id: text(m, "message_id"),
+                in_reply_to: text(m, "in_reply_to"),
+                auto_submitted: text(m, "auto_submitted"),
+                loop_chain: list(m, "loop"),
+                content_type: text(m, "content_type"),
+                parts: list(m, "parts"),
+                raw: text(m, "raw"),
+            })
+            .collect();
+        dump.insert(folder.clone(), msgs);
+    }
+    dump
+}
+
+/// The subjects in a folder (none when the folder does not exist), sorted.
+fn subjects(d: &Dump, folder: &str) -> Vec<String> {
+    let mut s: Vec<String> = d
+        .get(folder)
+        .map(|m| m.iter().map(|m| m.subject.clone()).collect())
+        .unwrap_or_default();
+    s.sort();
+    s
+}
+
+fn find<'a>(d: &'a Dump, folder: &str, subject: &str) -> &'a Msg {
+    d.get(folder)
+        .and_then(|m| m.iter().find(|m| m.subject == subject))
+        .unwrap_or_else(|| panic!("no message {subject:?} in {folder}: {d:#?}"))
+}
+
+/// Everything the node's processes logged, whole (the Postman logs what its rules did).
+fn full_logs(r: &Running) -> String {
+    let mut text = String::new();
+    if let Ok(rd) = std::fs::read_dir(r.path().join("esmail-data/log")) {
+        for f in rd.flatten() {
+            text.push_str(&std::fs::read_to_string(f.path()).unwrap_or_default());
+        }
+    }
+    text
+}
+
+fn count(r: &Running, sql: &str) -> i64 {
+    r.sqlite().query_row(sql, [], |x| x.get(0)).unwrap_or(-1)
+}
+
+/// Waits until the Submission queue is empty and stays so for a second (rules queue new
+/// messages in the delivery transaction, so an empty queue means everything was delivered).
+fn settle(r: &Running) {
+    let until = Instant::now() + Duration::from_secs(WAIT_SECS);
+    let mut quiet_since: Option<Instant> = None;
+    loop {
+        let n = count(
+            r,
+            "SELECT COUNT(*) FROM es_queue_entry WHERE queue_name = 'SUBMISSION'",
+        );
+        if n == 0 {
+            let t = *quiet_since.get_or_insert_with(Instant::now);
+            if t.elapsed() >= Duration::from_millis(1500) {
+                return;
+            }
+        } else {
+            quiet_since = None;
+        }
+        assert!(
+            Instant::now() < until,
+            "the Submission queue never emptied ({n} entries)\n{}",
+            r.logs()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn users(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|u| format!("create person username={u} password=secret quota=0;\n"))
+        .collect()
+}
+
+fn raw_message(from: &str, to: &str, subject: &str, extra: &str, body: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\n\
+         Message-ID: <{}.{}@test.example>\r\n{extra}MIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=us-ascii\r\n\r\n{}\r\n",
+        subject.replace(' ', "-"),
+        std::process::id(),
+        body.replace('\n', "\r\n")
+    )
+    .into_bytes()
+}
+
+// ------------------------------------------------------------------ clauses
+
+#[test]
+fn every_clause_kind_and_operator_negation_and_joins_select_the_right_messages() {
+    // each rule files a copy of what its condition selects into a folder of its own
+    let rules = r#"
+create rule name=header username=jdoe;
+add cond rule=header username=jdoe join=and;
+add clause rule=header username=jdoe on=header header=X-Priority op=equals value=1;
+add action rule=header username=jdoe do=copyto folder=C/Header;
+
+create rule name=sender username=jdoe;
+add cond rule=sender username=jdoe join=and;
+add clause rule=sender username=jdoe on=sender op=contains value=@partner.example;
+add action rule=sender username=jdoe do=copyto folder=C/Sender;
+
+create rule name=recipient username=jdoe;
+add cond rule=recipient username=jdoe join=and;
+add clause rule=recipient username=jdoe on=recipient op=equals value=team@acme.com;
+add action rule=recipient username=jdoe do=copyto folder=C/Recipient;
+
+create rule name=subject username=jdoe;
+add cond rule=subject username=jdoe join=and;
+add clause rule=subject username=jdoe on=subject op=matches value="invoice ????";
+add action rule=subject username=jdoe do=copyto folder=C/Subject;
+
+create rule name=big username=jdoe;
+add cond rule=big username=jdoe join=and;
+add clause rule=big username=jdoe on=size op=greater value=20K;
+add action rule=big username=jdoe do=copyto folder=C/Big;
+
+create rule name=small username=jdoe;
+add cond rule=small username=jdoe join=and;
+add clause rule=small username=jdoe on=size op=less value=2K;
+add action rule=small username=jdoe do=copyto folder=C/Small;
+
+create rule name=body username=jdoe;
+add cond rule=body username=jdoe join=and;
+add clause rule=body username=jdoe on=body op=contains value="secret word";
+add action rule=body username=jdoe do=copyto folder=C/Body;
+
+create rule name=image username=jdoe;
+add cond rule=image username=jdoe join=and;
+add clause rule=image username=jdoe on=attachment op=equals value=image;
+add action rule=image username=jdoe do=copyto folder=C/Image;
+
+create rule name=pdf username=jdoe;
+add cond rule=pdf username=jdoe join=and;
+add clause rule=pdf username=jdoe on=attachment op=matches value=*.pdf;
+add action rule=pdf username=jdoe do=copyto folder=C/Pdf;
+
+create rule name=calmpartner username=jdoe;
+add cond rule=calmpartner username=jdoe join=and;
+add clause rule=calmpartner username=jdoe on=sender op=contains value=partner.example;
+add clause rule=calmpartner username=jdoe on=subject op=contains not=yes value=urgent;
+add action rule=calmpartner username=jdoe do=copyto folder=C/CalmPartner;
+
+create rule name=either username=jdoe;
+add cond rule=either username=jdoe join=or;
+add clause rule=either username=jdoe on=subject op=equals value=alpha;
+add clause rule=either username=jdoe on=body op=contains value=beta-marker;
+add action rule=either username=jdoe do=copyto folder=C/Either;
+
+create rule name=off username=jdoe active=no;
+add action rule=off username=jdoe do=copyto folder=C/Off;
+"#;
+    let r = Running::start_for(Node::new(), &(users(&["jdoe"]) + rules), &["SMTP", "IMAP"]);
+    let smtp = r.ports.smtp;
+    let to = "jdoe@acme.com";
+    send_raw(
+        smtp,
+        "billing@partner.example",
+        to,
+        &raw_message(
+            "billing@partner.example",
+            to,
+            "invoice 2026",
+            "",
+            "please pay",
+        ),
+    );
+    send_raw(
+        smtp,
+        "boss@partner.example",
+        to,
+        &raw_message(
+            "boss@partner.example",
+            "Team <team@acme.com>",
+            "urgent meeting",
+            "X-Priority: 1\r\n",
+            "now",
+        ),
+    );
+    send_raw(
+        smtp,
+        "friend@example.org",
+        to,
+        &raw_message(
+            "friend@example.org",
+            to,
+            "alpha",
+            "X-Priority: 3\r\n",
+            "the secret word is swordfish",
+        ),
+    );
+    send_raw(
+        smtp,
+        "friend@example.org",
+        to,
+        &raw_message(
+            "friend@example.org",
+            to,
+            "large one",
+            "",
+            &format!(
+                "beta-marker\n{}",
+                format!("{}\n", "x".repeat(70)).repeat(400)
+            ),
+        ),
+    );
+    let with_image = format!(
+        "From: friend@example.org\r\nTo: {to}\r\nSubject: picture\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\n\
+         Content-Type: text/plain\r\n\r\nsee the picture\r\n--XX\r\n\
+         Content-Type: image/png; name=pic.png\r\nContent-Disposition: attachment; filename=pic.png\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--XX\r\n\
+         Content-Type: application/pdf; name=report.pdf\r\nContent-Disposition: attachment; filename=report.pdf\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--XX--\r\n"
+    );
+    send_raw(smtp, "friend@example.org", to, with_image.as_bytes());
+    r.wait_inbox("jdoe", 5);
+    settle(&r);
+    let d = imap(&r, "jdoe");
+    let s = |f: &str| subjects(&d, f);
+    let v = |x: &[&str]| {
+        let mut v: Vec<String> = x.iter().map(|s| s.to_string()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        s("INBOX"),
+        v(&[
+            "invoice 2026",
+            "urgent meeting",
+            "alpha",
+            "large one",
+            "picture"
+        ])
+    );
+    assert_eq!(s("C/Header"), v(&["urgent meeting"]), "header equals");
+    assert_eq!(
+        s("C/Sender"),
+        v(&["invoice 2026", "urgent meeting"]),
+        "sender contains"
+    );
+    assert_eq!(
+        s("C/Recipient"),
+        v(&["urgent meeting"]),
+        "recipient equals (To: field)"
+    );
+    assert_eq!(s("C/Subject"), v(&["invoice 2026"]), "subject matches");
+    assert_eq!(s("C/Big"), v(&["large one"]), "size greater");
+    assert_eq!(
+        s("C/Small"),
+        v(&["invoice 2026", "urgent meeting", "alpha", "picture"]),
+        "size less"
+    );
+    assert_eq!(s("C/Body"), v(&["alpha"]), "body contains");
+    assert_eq!(s("C/Image"), v(&["picture"]), "attachment equals a type");
+    assert_eq!(
+        s("C/Pdf"),
+        v(&["picture"]),
+        "attachment matches a file name"
+    );
+    assert_eq!(
+        s("C/CalmPartner"),
+        v(&["invoice 2026"]),
+        "AND with a negated clause"
+    );
+    assert_eq!(s("C/Either"), v(&["alpha", "large one"]), "OR");
+    assert!(s("C/Off").is_empty(), "an inactive rule does nothing");
+    assert!(!d.contains_key("C/Off"));
+    // copies point at the stored content: one message row per message sent
+    assert_eq!(count(&r, "SELECT COUNT(*) FROM es_message"), 5);
+}
+
+// ------------------------------------------------------------------ actions
+
+#[test]
+fn every_action_forward_bcc_notify_copyto_moveto_discard_reject_setprop_pass() {
+    let rules = r#"
+create rule name=stop username=jdoe position=1;
+add cond rule=stop username=jdoe join=and;
+add clause rule=stop username=jdoe on=subject op=contains value=pass-me;
+add action rule=stop username=jdoe do=pass;
+
+create rule name=late username=jdoe position=90;
+add cond rule=late username=jdoe join=or;
+add clause rule=late username=jdoe on=subject op=contains value=pass-me;
+add clause rule=late username=jdoe on=subject op=contains value=late-me;
+add action rule=late username=jdoe do=moveto folder=Late;
+
+create rule name=fwd username=jdoe;
+add cond rule=fwd username=jdoe join=and;
+add clause rule=fwd username=jdoe on=subject op=contains value=fwd-me;
+add action rule=fwd username=jdoe do=forward to=bsmith@acme.com subject="[auto] " template="Forwarded by {recipient}: {subject} from {sender}";
+
+create rule name=bcc username=jdoe;
+add cond rule=bcc username=jdoe join=and;
+add clause rule=bcc username=jdoe on=subject op=contains value=bcc-me;
+add action rule=bcc username=jdoe do=bcc to=bsmith@acme.com;
+
+create rule name=notify username=jdoe;
+add cond rule=notify username=jdoe join=and;
+add clause rule=notify username=jdoe on=subject op=contains value=notify-me;
+add action rule=notify username=jdoe do=notify to=bsmith@acme.com;
+
+create rule name=copy username=jdoe;
+add cond rule=copy username=jdoe join=and;
+add clause rule=copy username=jdoe on=subject op=contains value=copy-me;
+add action rule=copy username=jdoe do=copyto folder=Archive/Copies;
+
+create rule name=move username=jdoe;
+add cond rule=move username=jdoe join=and;
+add clause rule=move username=jdoe on=subject op=contains value=move-me;
+add action rule=move username=jdoe do=moveto folder=Lists/Work;
+
+create rule name=drop username=jdoe;
+add cond rule=drop username=jdoe join=and;
+add clause rule=drop username=jdoe on=subject op=contains value=drop-me;
+add action rule=drop username=jdoe do=discard;
+
+create rule name=refuse username=jdoe;
+add cond rule=refuse username=jdoe join=and;
+add clause rule=refuse username=jdoe on=subject op=contains value=reject-me;
+add action rule=refuse username=jdoe do=reject reason="jdoe takes no such mail";
+
+create rule name=flags username=jdoe;
+add cond rule=flags username=jdoe join=and;
+add clause rule=flags username=jdoe on=subject op=contains value=flag-me;
+add action rule=flags username=jdoe do=setprop flag=flagged value=on;
+add action rule=flags username=jdoe do=setprop flag=seen;
+add action rule=flags username=jdoe do=setprop flag=answered value=on;
+add action rule=flags username=jdoe do=setprop flag=answered value=off;
+"#;
+    let r = Running::start_for(
+        Node::new(),
+        &(users(&["jdoe", "bsmith", "asmith"]) + rules),
+        &["SMTP", "IMAP"],
+    );
+    // the one action the embedded store refuses, with a message that says why
+    let refused =
+        r.iofcmgr("add action rule=flags username=jdoe do=runproc procedure=app.on_mail param1=x;");
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused
+            .stderr
+            .contains("line 1: do=runproc needs the Oracle store"),
+        "{}",
+        refused.stderr
+    );
+    let fetched = r.fetch("fetch rule name=flags;");
+    assert_eq!(fetched.len(), 1);
+    assert!(
+        !fetched[0].iter().any(|(_, v)| v == "runproc"),
+        "the refused action changed nothing: {fetched:?}"
+    );
+
+    let smtp = r.ports.smtp;
+    let from = "asmith@acme.com";
+    let to = "jdoe@acme.com";
+    let mut sent = BTreeMap::new();
+    for subject in [
+        "fwd-me please",
+        "bcc-me please",
+        "notify-me please",
+        "copy-me please",
+        "move-me please",
+        "drop-me please",
+        "reject-me please",
+        "flag-me please",
+        "pass-me please",
+        "late-me please",
+    ] {
+        let m = raw_message(from, to, subject, "", "hello");
+        send_raw(smtp, from, to, &m);
+        sent.insert(subject, m);
+    }
+    settle(&r);
+    let j = imap(&r, "jdoe");
+    let b = imap(&r, "bsmith");
+    let a = imap(&r, "asmith");
+    let v = |x: &[&str]| {
+        let mut v: Vec<String> = x.iter().map(|s| s.to_string()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        subjects(&j, "INBOX"),
+        v(&[
+            "fwd-me please",
+            "bcc-me please",
+            "notify-me please",
+            "copy-me please",
+            "flag-me please",
+            "pass-me please",
+        ]),
+        "moved, discarded, rejected and late messages are not in the INBOX"
+    );
+    // copyto: a second pointer, in a folder made for it
+    assert_eq!(subjects(&j, "Archive/Copies"), v(&["copy-me please"]));
+    // moveto: delivered there instead of the INBOX
+    assert_eq!(subjects(&j, "Lists/Work"), v(&["move-me please"]));
+    // pass: the rule after it does not run; without pass it does
+    assert_eq!(subjects(&j, "Late"), v(&["late-me please"]));
+    // setprop: flags on the delivered message (answered set, then cleared)
+    let mut flags = find(&j, "INBOX", "flag-me please").flags.clone();
+    flags.sort();
+    assert_eq!(flags, vec!["\\Flagged".to_string(), "\\Seen".to_string()]);
+    assert!(find(&j, "INBOX", "copy-me please").flags.is_empty());
+    // discard: nowhere, and no report
+    assert!(!j.values().flatten().any(|m| m.subject.contains("drop-me")));
+
+    // forward: a new message from jdoe with the template and the original attached
+    let fwd = find(&b, "INBOX", "[auto] fwd-me please");
+    assert!(fwd.from.contains("jdoe@acme.com"), "{fwd:?}");
+    assert_eq!(fwd.content_type, "multipart/mixed");
+    assert!(fwd.parts.contains(&"message/rfc822".to_string()), "{fwd:?}");
+    assert!(
+        fwd.raw
+            .contains("Forwarded by jdoe@acme.com: fwd-me please from asmith@acme.com"),
+        "{}",
+        fwd.raw
+    );
+    assert_eq!(fwd.loop_chain, vec!["jdoe@acme.com".to_string()]);
+    // bcc: the same stored message, queued to bsmith too
+    let bcc = find(&b, "INBOX", "bcc-me please");
+    let original = find(&j, "INBOX", "bcc-me please");
+    assert_eq!(bcc.message_id, original.message_id);
+    assert_eq!(
+        count(
+            &r,
+            "SELECT COUNT(DISTINCT fm.message_id) FROM es_folder_message fm \
+             JOIN es_message m ON m.message_id = fm.message_id \
+             WHERE m.rfc822_msgid LIKE 'bcc-me-please.%'"
+        ),
+        1,
+        "the blind copy points at the content stored once"
+    );
+    assert_eq!(
+        count(
+            &r,
+            "SELECT COUNT(*) FROM es_folder_message fm JOIN es_message m ON m.message_id = fm.message_id \
+             WHERE m.rfc822_msgid LIKE 'bcc-me-please.%'"
+        ),
+        2
+    );
+    // notify: a notice naming the sender and the subject
+    let n = find(
+        &b,
+        "INBOX",
+        "New message from asmith@acme.com: notify-me please",
+    );
+    assert_eq!(n.auto_submitted, "auto-generated");
+    assert!(n.raw.contains("Subject: notify-me please"), "{}", n.raw);
+    assert_eq!(
+        subjects(&b, "INBOX").len(),
+        3,
+        "bsmith got the forward, the blind copy and the notice only: {b:#?}"
+    );
+
+    // reject: a failure report (RFC 3464) to the sender, with the reason
+    let reports: Vec<&Msg> = a["INBOX"]
+        .iter()
+        .filter(|m| m.content_type == "multipart/report")
+        .collect();
+    assert_eq!(reports.len(), 1, "{a:#?}");
+    let report = reports[0];
+    assert!(report
+        .parts
+        .contains(&"message/delivery-status".to_string()));
+    assert!(
+        report
+            .raw
+            .contains("Final-Recipient: rfc822; jdoe@acme.com"),
+        "{}",
+        report.raw
+    );
+    assert!(report.raw.contains("Status: 5.7.1"), "{}", report.raw);
+    assert!(
+        report.raw.contains("jdoe takes no such mail"),
+        "{}",
+        report.raw
+    );
+    assert!(report.raw.contains("reject-me please"), "{}", report.raw);
+    assert_eq!(a["INBOX"].len(), 1, "asmith got nothing else: {a:#?}");
+    assert_eq!(sent.len(), 10);
+}
+
+#[test]
+fn an_auto_reply_goes_once_per_sender_per_period_and_never_to_lists_or_the_null_sender() {
+    let rules = r#"
+create rule name=vacation username=jdoe description="Away in July";
+add action rule=vacation username=jdoe do=reply days=7 subject="Away: {subject}" template="I am away until Monday.
+Your message: {subject}";
+"#;
+    let r = Running::start_for(
+        Node::new(),
+        &(users(&["jdoe", "asmith", "bsmith", "carol"]) + rules),
+        &["SMTP", "IMAP"],
+    );
+    let smtp = r.ports.smtp;
+    let to = "jdoe@acme.com";
+    let first = raw_message("asmith@acme.com", to, "first question", "", "?");
+    send_raw(smtp, "asmith@acme.com", to, &first);
+    r.wait_inbox("asmith", 1);
+    send_raw(
+        smtp,
+        "asmith@acme.com",
+        to,
+        &raw_message("asmith@acme.com", to, "second question", "", "??"),
+    );
+    send_raw(
+        smtp,
+        "bsmith@acme.com",
+        to,
+        &raw_message(
+            "bsmith@acme.com",
+            to,
+            "newsletter",
+            "Precedence: bulk\r\n",
+            "news",
+        ),
+    );
+    send_raw(
+        smtp,
+        "carol@acme.com",
+        to,
+        &raw_message(
+            "carol@acme.com",
+            to,
+            "list post",
+            "List-Id: <team.acme.com>\r\n",
+            "post",
+        ),
+    );
+    send_raw(
+        smtp,
+        "",
+        to,
+        &raw_message("robot@acme.com", to, "from the null sender", "", "beep"),
+    );
+    send_raw(
+        smtp,
+        "carol@acme.com",
+        to,
+        &raw_message(
+            "carol@acme.com",
+            to,
+            "already automatic",
+            "Auto-Submitted: auto-generated\r\n",
+            "x",
+        ),
+    );
+    r.wait_inbox("jdoe", 6);
+    settle(&r);
+    let a = imap(&r, "asmith");
+    assert_eq!(a["INBOX"].len(), 1, "one reply to asmith: {a:#?}");
+    let reply = &a["INBOX"][0];
+    assert_eq!(reply.subject, "Away: first question");
+    assert_eq!(reply.auto_submitted, "auto-replied");
+    assert!(reply.from.contains("jdoe@acme.com"));
+    let first_id = String::from_utf8_lossy(&first)
+        .lines()
+        .find_map(|l| l.strip_prefix("Message-ID: ").map(str::to_string))
+        .unwrap();
+    assert_eq!(reply.in_reply_to, first_id);
+    assert!(
+        reply.raw.contains("I am away until Monday."),
+        "{}",
+        reply.raw
+    );
+    assert!(
+        imap(&r, "bsmith")["INBOX"].is_empty(),
+        "no reply to bulk mail"
+    );
+    assert!(
+        imap(&r, "carol")["INBOX"].is_empty(),
+        "no reply to a list or an automatic message"
+    );
+    // the reply was sent with the null sender (nothing can bounce back to jdoe)
+    assert_eq!(
+        count(
+            &r,
+            "SELECT COUNT(*) FROM es_autoreply_memory WHERE sender_key = 'asmith@acme.com'"
+        ),
+        1
+    );
+    // once the period is over, the same sender gets a reply again
+    r.sqlite()
+        .execute(
+            "UPDATE es_autoreply_memory SET replied_at = '2020-01-01T00:00:00.000000Z'",
+            [],
+        )
+        .unwrap();
+    send_raw(
+        smtp,
+        "asmith@acme.com",
+        to,
+        &raw_message("asmith@acme.com", to, "third question", "", "???"),
+    );
+    r.wait_inbox("asmith", 2);
+    settle(&r);
+    assert_eq!(
+        subjects(&imap(&r, "asmith"), "INBOX"),
+        vec![
+            "Away: first question".to_string(),
+            "Away: third question".to_string()
+        ]
+    );
+}
+
+#[test]
+fn forward_loops_between_two_users_stop() {
+    let rules = r#"
+create rule name=to-asmith username=jdoe;
+add action rule=to-asmith username=jdoe do=forward to=asmith@acme.com;
+create rule name=to-jdoe username=asmith;
+add action rule=to-jdoe username=asmith do=forward to=jdoe@acme.com;
+
+create rule name=to-dave username=carol;
+add action rule=to-dave username=carol do=bcc to=dave@acme.com;
+create rule name=to-carol username=dave;
+add action rule=to-carol username=dave do=bcc to=carol@acme.com;
+"#;
+    let r = Running::start_for(
+        Node::new(),
+        &(users(&["jdoe", "asmith", "carol", "dave"]) + rules),
+        &["SMTP", "IMAP"],
+    );
+    r.send("jdoe@acme.com", "ping-pong", "round and round");
+    r.send("carol@acme.com", "blind ping-pong", "round and round");
+    settle(&r);
+    // let any loop show itself
+    std::thread::sleep(Duration::from_secs(2));
+    settle(&r);
+    let j = imap(&r, "jdoe");
+    let a = imap(&r, "asmith");
+    // jdoe: the message, and asmith's forward of jdoe's forward (not forwarded again)
+    assert_eq!(
+        subjects(&j, "INBOX"),
+        vec!["Fwd: Fwd: ping-pong".to_string(), "ping-pong".to_string()],
+        "{j:#?}"
+    );
+    assert_eq!(subjects(&a, "INBOX"), vec!["Fwd: ping-pong".to_string()]);
+    let back = find(&j, "INBOX", "Fwd: Fwd: ping-pong");
+    assert_eq!(
+        back.loop_chain,
+        vec!["jdoe@acme.com".to_string(), "asmith@acme.com".to_string()]
+    );
+    // blind copies: the same stored message goes round once
+    assert_eq!(imap(&r, "carol")["INBOX"].len(), 2);
+    assert_eq!(imap(&r, "dave")["INBOX"].len(), 1);
+    assert_eq!(
+        count(
+            &r,
+            "SELECT COUNT(DISTINCT message_id) FROM es_folder_message fm \
+             JOIN es_dir_object o ON o.object_id = fm.account_id WHERE o.name_key IN ('carol', 'dave')"
+        ),
+        1
+    );
+    eprintln!(
+        "{}",
+        full_logs(&r)
+            .lines()
+            .filter(|l| l.contains("rule"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(full_logs(&r).contains("(a loop"), "the loop is logged");
+}
+
+// ------------------------------------------------------------------ failures
+
+#[test]
+fn a_rule_that_fails_still_delivers_the_message_to_the_inbox() {
+    // kim's quota has room for the message but not for a copy too: the rule fails
+    let rules = r#"
+create person username=kim password=secret quota=6000;
+create rule name=keep username=kim;
+add action rule=keep username=kim do=forward to=bsmith@acme.com;
+add action rule=keep username=kim do=setprop flag=flagged;
+add action rule=keep username=kim do=copyto folder=Copies;
+add action rule=keep username=kim do=moveto folder=Elsewhere;
+"#;
+    let r = Running::start_for(
+        Node::new(),
+        &(users(&["lee", "bsmith", "sam"]) + rules),
+        &["SMTP", "IMAP"],
+    );
+    // lee's and sam's rules hold data no statement would have written (as a careless PL/SQL
+    // caller or plain SQL could): a folder name that cannot exist, and ACTION_RUN_PROC on the
+    // embedded store. Before lee's broken rule, one that works; after it, one that never runs.
+    let db = r.sqlite();
+    let id = |u: &str| -> i64 {
+        db.query_row(
+            "SELECT object_id FROM es_dir_object WHERE name_key = ?1",
+            [u],
+            |x| x.get(0),
+        )
+        .unwrap()
+    };
+    let (lee, sam) = (id("lee"), id("sam"));
+    let now = "2026-01-01T00:00:00.000000Z";
+    for (account, name, pos, kind, p1) in [
+        (lee, "first", 5, "SETPROP", "SEEN"),
+        (lee, "broken", 10, "MOVETO", "bad//name"),
+        (lee, "never", 20, "MOVETO", "Never"),
+        (sam, "proc", 10, "RUNPROC", "app.on_mail"),
+    ] {
+        db.execute(
+            "INSERT INTO es_rule (owner_kind, account_id, event_name, rule_name, position, active, created_at) \
+             VALUES ('ACCOUNT', ?1, 'DELIVERY', ?2, ?3, 1, ?4)",
+            rusqlite::params![account, name, pos, now],
+        )
+        .unwrap();
+        let rule_id = db.last_insert_rowid();
+        db.execute(
+            "INSERT INTO es_rule_action (rule_id, action_no, action_kind, param1, param2) VALUES (?1, 1, ?2, ?3, ?4)",
+            rusqlite::params![rule_id, kind, p1, if kind == "SETPROP" { Some("ON") } else { None }],
+        )
+        .unwrap();
+    }
+    let body = "k".repeat(3000);
+    r.send("kim@acme.com", "for kim", &body);
+    r.send("lee@acme.com", "for lee", "hello");
+    r.send("sam@acme.com", "for sam", "hello");
+    r.wait_inbox("kim", 1);
+    r.wait_inbox("lee", 1);
+    r.wait_inbox("sam", 1);
+    settle(&r);
+
+    let k = imap(&r, "kim");
+    assert_eq!(subjects(&k, "INBOX"), vec!["for kim".to_string()]);
+    assert!(
+        find(&k, "INBOX", "for kim").flags.is_empty(),
+        "the failed rule's flag was undone"
+    );
+    assert!(!k.contains_key("Copies") && !k.contains_key("Elsewhere"));
+    assert!(
+        imap(&r, "bsmith")["INBOX"].is_empty(),
+        "the failed rule's forward was undone"
+    );
+
+    let l = imap(&r, "lee");
+    assert_eq!(subjects(&l, "INBOX"), vec!["for lee".to_string()]);
+    assert_eq!(
+        find(&l, "INBOX", "for lee").flags,
+        vec!["\\Seen".to_string()],
+        "the rule before the broken one kept its effect"
+    );
+    assert!(!l.contains_key("Never"), "no rule ran after the broken one");
+    assert_eq!(
+        subjects(&imap(&r, "sam"), "INBOX"),
+        vec!["for sam".to_string()]
+    );
+
+    let logs = full_logs(&r);
+    assert!(
+        logs.contains("rule keep (account) failed: no room for a copy in Copies"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("rule broken (account) is not valid"),
+        "{logs}"
+    );
+    assert!(logs.contains("needs the Oracle store"), "{logs}");
+    // what fetch shows of the broken rule
+    let f = r.fetch("fetch rule name=broken;");
+    assert!(
+        f[0].iter()
+            .any(|(k, v)| k == "action1.invalid" && v.contains("empty level")),
+        "{f:?}"
+    );
+    // no recipient failed, nothing went to the Dead Message queue
+    assert_eq!(
+        count(
+            &r,
+            "SELECT COUNT(*) FROM es_queue_entry WHERE queue_name = 'DEAD'"
+        ),
+        0
+    );
+}
