@@ -1,14 +1,27 @@
 CREATE OR REPLACE PACKAGE BODY es_api AS
   g_account_id  NUMBER;
   g_address     VARCHAR2(320 CHAR);
+  -- the calling schema that set the account: another caller in the same session is checked again
+  g_set_by      VARCHAR2(128 CHAR);
 
   PROCEDURE fail (p_code IN PLS_INTEGER, p_message IN VARCHAR2) IS
   BEGIN
     RAISE_APPLICATION_ERROR(p_code, SUBSTR(p_message, 1, 2000));
   END fail;
 
+  -- The calling schema: the owner of the nearest stored PL/SQL unit outside this schema on the
+  -- call stack (a trigger's or a procedure's owner); for an anonymous block, or a call from SQL,
+  -- the session user.
   FUNCTION caller RETURN VARCHAR2 IS
+    v_owner VARCHAR2(128 CHAR);
   BEGIN
+    FOR i IN 2 .. UTL_CALL_STACK.DYNAMIC_DEPTH LOOP
+      v_owner := UTL_CALL_STACK.OWNER(i);
+      EXIT WHEN v_owner IS NULL;
+      IF v_owner <> $$PLSQL_UNIT_OWNER THEN
+        RETURN v_owner;
+      END IF;
+    END LOOP;
     RETURN SYS_CONTEXT('USERENV', 'SESSION_USER');
   END caller;
 
@@ -119,6 +132,7 @@ CREATE OR REPLACE PACKAGE BODY es_api AS
     END IF;
     g_account_id := p_account_id;
     g_address := address_of(p_account_id);
+    g_set_by := caller;
   EXCEPTION
     WHEN NO_DATA_FOUND THEN
       fail(c_not_found, 'no account ' || p_what);
@@ -142,12 +156,21 @@ CREATE OR REPLACE PACKAGE BODY es_api AS
   BEGIN
     g_account_id := NULL;
     g_address := NULL;
+    g_set_by := NULL;
   END clear_account;
 
   FUNCTION account_id RETURN NUMBER IS
+    v_caller VARCHAR2(128 CHAR);
   BEGIN
     IF g_account_id IS NULL THEN
       fail(c_no_account, 'no account: call IOSEND.AUTHENTICATE or IM_API.Authenticate first');
+    END IF;
+    v_caller := caller;
+    IF v_caller <> g_set_by THEN
+      IF may_act_as(g_account_id) = 0 THEN
+        fail(c_not_allowed, 'the Oracle user ' || v_caller || ' may not act as ' || g_address || ' (es_api_user)');
+      END IF;
+      g_set_by := v_caller;
     END IF;
     RETURN g_account_id;
   END account_id;

@@ -3,8 +3,10 @@ CREATE OR REPLACE PACKAGE es_api AUTHID DEFINER AS
   -- is, which account it acts as, and the errors they raise.
   --
   -- The caller's account. esmail's accounts log in with argon2 password hashes, which PL/SQL
-  -- cannot verify; the packages trust the Oracle session instead. The Oracle user of the
-  -- session (SYS_CONTEXT('USERENV', 'SESSION_USER')) may act as an account when
+  -- cannot verify; the packages trust the Oracle database instead. The calling schema - the
+  -- owner of the stored PL/SQL unit that called the package (a trigger's owner, a procedure's
+  -- owner), or the session user for an anonymous block or a call from SQL - may act as an
+  -- account when
   --   * it is the schema owner (any account), or
   --   * a row of es_api_user names it with that account, or with account_id NULL (any account).
   -- set_account (called by IOSEND.AUTHENTICATE and IM_API.Authenticate) checks that, and that
@@ -23,7 +25,7 @@ CREATE OR REPLACE PACKAGE es_api AUTHID DEFINER AS
   -- Raises c_* with a message.
   PROCEDURE fail (p_code IN PLS_INTEGER, p_message IN VARCHAR2);
 
-  -- The Oracle user of the session.
+  -- The calling schema (see above): the Oracle user es_api_user rows name.
   FUNCTION caller RETURN VARCHAR2;
 
   -- Sets the session's account (an address, name@domain); raises c_not_found, c_not_allowed.

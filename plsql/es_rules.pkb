@@ -183,7 +183,8 @@ CREATE OR REPLACE PACKAGE BODY es_rules AS
     p_description IN VARCHAR2 DEFAULT NULL,
     p_group       IN VARCHAR2 DEFAULT NULL,
     p_active      IN NUMBER   DEFAULT 1,
-    p_event       IN VARCHAR2 DEFAULT 'DELIVERY') IS
+    p_event       IN VARCHAR2 DEFAULT 'DELIVERY',
+    p_position    IN NUMBER   DEFAULT NULL) IS
     v_owner       t_owner;
     v_name        VARCHAR2(64 CHAR) := rule_name(p_name);
     v_event       VARCHAR2(16) := event_name(p_event);
@@ -206,13 +207,20 @@ CREATE OR REPLACE PACKAGE BODY es_rules AS
     v_kind := v_owner.kind;
     v_account_key := NVL(v_owner.account_id, 0);
     v_domain_key := NVL(v_owner.domain_id, 0);
-    SELECT NVL(MAX(r.position), 0) + 1
-      INTO v_position
-      FROM es_rule r
-     WHERE r.owner_kind = v_kind
-       AND NVL(r.account_id, 0) = v_account_key
-       AND NVL(r.domain_id, 0) = v_domain_key
-       AND r.event_name = v_event;
+    IF p_position IS NOT NULL THEN
+      IF p_position < 1 OR p_position > 2147483647 OR p_position <> TRUNC(p_position) THEN
+        invalid('position=' || p_position || ': expected a whole number of at least 1');
+      END IF;
+      v_position := p_position;
+    ELSE
+      SELECT NVL(MAX(r.position), 0) + 10
+        INTO v_position
+        FROM es_rule r
+       WHERE r.owner_kind = v_kind
+         AND NVL(r.account_id, 0) = v_account_key
+         AND NVL(r.domain_id, 0) = v_domain_key
+         AND r.event_name = v_event;
+    END IF;
     INSERT INTO es_rule (owner_kind, account_id, domain_id, event_name, rule_name, position, active,
                          description, group_name, cond_join, created_at)
     VALUES (v_kind, v_owner.account_id, v_owner.domain_id, v_event, v_name, v_position, p_active,

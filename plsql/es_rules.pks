@@ -20,15 +20,17 @@ CREATE OR REPLACE PACKAGE es_rules AUTHID DEFINER AS
 
   c_event_delivery CONSTANT VARCHAR2(16) := 'DELIVERY';
 
-  -- A new rule, last in its owner's order, without condition (it applies to every message)
-  -- and without actions yet. p_active: 1 or 0.
+  -- A new rule without condition (it applies to every message) and without actions yet.
+  -- p_position: its place in the owner's order (default: 10 after the owner's last rule);
+  -- p_active: 1 or 0.
   PROCEDURE create_rule (
     p_owner       IN VARCHAR2,
     p_name        IN VARCHAR2,
     p_description IN VARCHAR2 DEFAULT NULL,
     p_group       IN VARCHAR2 DEFAULT NULL,
     p_active      IN NUMBER   DEFAULT 1,
-    p_event       IN VARCHAR2 DEFAULT 'DELIVERY');
+    p_event       IN VARCHAR2 DEFAULT 'DELIVERY',
+    p_position    IN NUMBER   DEFAULT NULL);
 
   -- Gives the rule its condition: its clauses (add_clause) are joined by p_join, AND or OR.
   -- A rule has at most one condition.

@@ -171,7 +171,11 @@ CREATE OR REPLACE PACKAGE BODY iosend AS
     v_body     t_body;
     v_long     BOOLEAN := FALSE;
   BEGIN
-    IF v_part.kind = 'DATA' THEN
+    IF v_part.kind = 'DATA' AND v_part.mime_type = 'message/rfc822' THEN
+      -- an embedded message is written as it is (RFC 2046 allows no base64 there)
+      v_bytes := v_part.data_body;
+      v_encoding := '8bit';
+    ELSIF v_part.kind = 'DATA' THEN
       v_bytes := v_part.data_body;
       v_encoding := 'base64';
     ELSE

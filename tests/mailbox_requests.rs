@@ -691,8 +691,11 @@ fn dapls_requests_change_the_directory_as_iofcmgr_does() {
     let changes_before: i64 =
         f.db.query_row("SELECT COUNT(*) FROM es_dir_change", [], |r| r.get(0))
             .unwrap();
+    // the statement exactly as DAPLS.CreateUser writes it: every value quoted, `\` and `"`
+    // escaped with `\`
     let create = f.admin(&format!(
-        "create person username=ann domain=acme.com lastname=\"O'Neil \"\"Annie\"\"\" passwordhash=\"{hash}\";"
+        "create person username=\"ann\" domain=\"acme.com\" passwordhash=\"{hash}\" \
+         lastname=\"O'Neil \\\"Annie\\\" \\\\ Co\" status=\"enabled\";"
     ));
     let list = f.admin("create publicdl name=stock-alerts domain=acme.com members=\"ann@acme.com, someone@example.org\"");
     let wrong = f.admin("create domain qualifiedname=evil.example;");
@@ -723,7 +726,7 @@ fn dapls_requests_change_the_directory_as_iofcmgr_does() {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
-    assert_eq!(lastname, "O'Neil \"Annie\"");
+    assert_eq!(lastname, "O'Neil \"Annie\" \\ Co");
     assert_eq!(stored_hash, hash, "the hash is stored as given");
     // and each change is in the directory change log, in the same transaction
     let changes_after: i64 =

@@ -733,14 +733,6 @@ add action rule=to-carol username=dave do=bcc to=carol@acme.com;
         ),
         1
     );
-    eprintln!(
-        "{}",
-        full_logs(&r)
-            .lines()
-            .filter(|l| l.contains("rule"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
     assert!(full_logs(&r).contains("(a loop"), "the loop is logged");
 }
 
@@ -853,5 +845,111 @@ add action rule=keep username=kim do=moveto folder=Elsewhere;
             "SELECT COUNT(*) FROM es_queue_entry WHERE queue_name = 'DEAD'"
         ),
         0
+    );
+}
+
+// ------------------------------------------------------------------ crash safety
+
+#[test]
+fn a_postman_killed_mid_way_repeats_no_rule_action() {
+    let n = Node::new();
+    n.iofcmgr(&(users(&["jdoe", "ann", "carol"])
+        + r#"
+create rule name=spread username=jdoe;
+add action rule=spread username=jdoe do=bcc to=ann@acme.com;
+add action rule=spread username=jdoe do=forward to=carol@acme.com;
+add action rule=spread username=jdoe do=copyto folder=Archive;
+register paramvalue server=postman instance=1 parameter=lease_seconds value=3;
+"#))
+    .ok();
+    // queued before the node runs, so that the Postman is killed in the middle of them (the
+    // entries it held are taken over when their 3 s lease expires)
+    let total = 300;
+    let store = esmail::store::Store::open(
+        &esmail::store::StoreUrl::Sqlite(n.db()),
+        &esmail::store::OpenOptions::default(),
+    )
+    .unwrap();
+    let node_id: i64 = n
+        .sqlite()
+        .query_row(
+            "SELECT CAST(setting_value AS INTEGER) FROM es_setting WHERE setting_name = 'local_node_id'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let rcpts = vec!["jdoe@acme.com".to_string()];
+    store
+        .write(|c| -> Result<(), esmail::store::StoreError> {
+            for i in 0..total {
+                let content =
+                    format!("From: x@outside.example\r\nSubject: m{i}\r\nMessage-ID: <m{i}@x>\r\n\r\nbody {i}\r\n");
+                let id = esmail::store::queue::insert_message(
+                    c,
+                    &esmail::store::queue::NewMessage {
+                        guid: &format!("m-{i}"),
+                        origin_node_id: node_id,
+                        content: content.as_bytes(),
+                        sha256: "x",
+                        rfc822_msgid: Some(&format!("m{i}@x")),
+                        received_at: chrono::Utc::now(),
+                        structure: None,
+                    },
+                )?;
+                esmail::store::queue::insert_entry(
+                    c,
+                    id,
+                    &esmail::store::queue::NewEntry {
+                        guid: &format!("e-{i}"),
+                        queue: esmail::store::queue::Queue::Submission,
+                        node_id,
+                        target_node_id: None,
+                        gateway_name: None,
+                        sender: Some("x@outside.example"),
+                        submitted_by: None,
+                        priority: 5,
+                        not_before: None,
+                        recipients: &rcpts,
+                    },
+                    chrono::Utc::now(),
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    drop(store);
+    let r = Running::start_for(n, "", &["SMTP"]);
+    let pid = r.running_pid("postman", "1");
+    wait_for("some deliveries to jdoe", WAIT_SECS, || {
+        r.folder_count("jdoe", "INBOX") >= 40
+    });
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+    }
+    let at_kill = r.folder_count("jdoe", "INBOX");
+    wait_for("every delivery", 4 * WAIT_SECS, || {
+        r.folder_count("jdoe", "INBOX") >= total
+            && r.folder_count("ann", "INBOX") >= total
+            && r.folder_count("carol", "INBOX") >= total
+    });
+    settle(&r);
+    assert!(at_kill < total, "the Postman was killed mid-way ({at_kill})");
+    assert_ne!(r.running_pid("postman", "1"), pid, "the Guardian restarted it");
+    for (user, folder) in [
+        ("jdoe", "INBOX"),
+        ("jdoe", "Archive"),
+        ("ann", "INBOX"),
+        ("carol", "INBOX"),
+    ] {
+        assert_eq!(r.folder_count(user, folder), total, "{user} {folder}");
+    }
+    assert_eq!(count(&r, "SELECT COUNT(*) FROM es_rule_forward"), total);
+    // the forwards: one new message per original, nothing twice
+    assert_eq!(
+        count(
+            &r,
+            "SELECT COUNT(*) FROM es_message WHERE rfc822_msgid NOT LIKE 'm%@x'"
+        ),
+        total
     );
 }

@@ -1,7 +1,8 @@
--- esmail: creates the schema owner and the ESMAIL_SERVER role.
+-- esmail: creates the schema owner and the roles ESMAIL_SERVER and ESMAIL_API.
 --
--- Run as a DBA (SYSTEM, or a user with CREATE USER, CREATE ROLE and GRANT ANY PRIVILEGE),
--- connected to the database (in a multitenant database: the PDB) that will hold esmail:
+-- Run as a DBA (SYSTEM, or a user with CREATE USER, CREATE ROLE, GRANT ANY PRIVILEGE and
+-- GRANT ANY OBJECT PRIVILEGE), connected to the database (in a multitenant database: the PDB)
+-- that will hold esmail:
 --
 --   sqlplus system@//dbhost:1521/mailpdb @sql/oracle/create_owner.sql
 --   sql system@//dbhost:1521/mailpdb @sql/oracle/create_owner.sql        (SQLcl)
@@ -19,9 +20,10 @@
 --   @sql/oracle/create_owner.sql
 --
 -- The owner gets unlimited quota on the three tablespaces and only the system privileges that
--- installing and upgrading the schema need. The server connects as another user that holds the
--- role ESMAIL_SERVER (see docs/dba-guide.md). The role is created once per database: running
--- this script again for a second schema reuses it.
+-- installing and upgrading the schema need, and EXECUTE on DBMS_CRYPTO (for IOSEND). The server
+-- connects as another user that holds the role ESMAIL_SERVER (see docs/dba-guide.md);
+-- applications that use the PL/SQL APIs hold ESMAIL_API (docs/plsql-guide.md). The roles are
+-- created once per database: running this script again for a second schema reuses them.
 
 SET VERIFY OFF
 SET FEEDBACK ON
@@ -80,5 +82,21 @@ EXCEPTION
 END;
 /
 
-PROMPT Created the user &&schema_owner and the role ESMAIL_SERVER.
+-- The role of the applications that use the PL/SQL APIs (IOSEND, IM_API, DAPLS, ES_RULES):
+-- EXECUTE on the packages only (grants.sql); the DBA grants it to the application users.
+BEGIN
+  EXECUTE IMMEDIATE 'CREATE ROLE esmail_api';
+EXCEPTION
+  WHEN OTHERS THEN
+    IF SQLCODE != -1921 THEN
+      RAISE;
+    END IF;
+END;
+/
+
+-- IOSEND stores the SHA-256 of each message it builds (es_message.sha256) with DBMS_CRYPTO,
+-- which is not granted to PUBLIC; a definer's rights package needs the grant directly.
+GRANT EXECUTE ON SYS.DBMS_CRYPTO TO &&schema_owner;
+
+PROMPT Created the user &&schema_owner and the roles ESMAIL_SERVER and ESMAIL_API.
 PROMPT Next, connected as &&schema_owner: @sql/oracle/install.sql

@@ -54,7 +54,8 @@ PROMPT LOB tablespace:   &&lob_tablespace
 @@steps/V006__rules.sql
 @@steps/V007__mailbox_requests.sql
 
--- the PL/SQL packages (none yet) are added here, as @@../../plsql/NAME.pks and .pkb lines
+-- the PL/SQL packages (plsql/) and the view listing rules
+@@plsql.sql
 
 @@grants.sql
 

@@ -384,6 +384,56 @@ pub fn expunged_since(c: &mut Conn, folder_id: i64, modseq: i64) -> Result<Vec<i
     .collect()
 }
 
+/// The tombstones of a folder after `modseq`: (UID, MODSEQ of its expunge), by UID.
+pub fn tombstones_since(
+    c: &mut Conn,
+    folder_id: i64,
+    modseq: i64,
+) -> Result<Vec<(i64, i64)>, StoreError> {
+    c.query(
+        &q::MBOX_EXPUNGED_SINCE,
+        &binds!["folder_id" => folder_id, "modseq" => modseq],
+    )?
+    .iter()
+    .map(|r| Ok((r.i64(0)?, r.i64(1)?)))
+    .collect()
+}
+
+/// The MODSEQ of the oldest tombstone a folder still has (`None`: it has none). The
+/// Collector purges tombstones oldest first, so a folder's tombstones after a MODSEQ are all
+/// there when one at or before that MODSEQ remains.
+pub fn oldest_tombstone(c: &mut Conn, folder_id: i64) -> Result<Option<i64>, StoreError> {
+    Ok(
+        c.query_opt(&q::MBOX_TOMBSTONE_OLDEST, &binds!["folder_id" => folder_id])?
+            .map(|r| r.opt_i64(0))
+            .transpose()?
+            .flatten(),
+    )
+}
+
+/// Locks a folder's row until the commit, so that its messages, which every change reaches
+/// through that row (MODSEQ and UID bumps), stay as read until then (SQLite's write
+/// transactions are exclusive anyway). `false`: no such folder.
+pub fn lock_folder(c: &mut Conn, folder_id: i64) -> Result<bool, StoreError> {
+    Ok(c.execute(&q::MBOX_FOLDER_LOCK, &binds!["folder_id" => folder_id])? == 1)
+}
+
+/// The messages of a folder with UIDs from `from` to `to`, by UID.
+pub fn messages_in_range(
+    c: &mut Conn,
+    folder_id: i64,
+    from: i64,
+    to: i64,
+) -> Result<Vec<MessageRow>, StoreError> {
+    c.query(
+        &q::MBOX_MESSAGES_RANGE,
+        &binds!["folder_id" => folder_id, "uid_from" => from, "uid_to" => to],
+    )?
+    .iter()
+    .map(message_row)
+    .collect()
+}
+
 pub fn message(c: &mut Conn, folder_id: i64, uid: i64) -> Result<Option<MessageRow>, StoreError> {
     c.query_opt(
         &q::MBOX_MESSAGE_GET,

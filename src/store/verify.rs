@@ -58,7 +58,8 @@ pub fn totals(c: &mut Conn) -> Result<Totals, StoreError> {
     let mut t = Totals::default();
     for r in c.query(&q::VERIFY_TOTALS, &[])? {
         let n = r.i64(1)?;
-        match r.str(0)?.as_str() {
+        // (Oracle may pad a literal of a UNION to the longest one)
+        match r.str(0)?.trim() {
             "messages" => t.messages = n,
             "pointers" => t.pointers = n,
             "folders" => t.folders = n,

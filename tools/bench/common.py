@@ -334,6 +334,8 @@ def build_esmail():
 
 
 def esmail_commit():
+    if os.environ.get("BENCH_ESMAIL_COMMIT"):  # a build from an exported tree (git archive)
+        return os.environ["BENCH_ESMAIL_COMMIT"]
     try:
         c = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                            text=True).stdout.strip()
@@ -347,7 +349,8 @@ def esmail_commit():
 class Esmail:
     """An esmail node on a new embedded store in a temporary directory."""
 
-    def __init__(self, bin_dir, users, params="", workdir=None, start_script=""):
+    def __init__(self, bin_dir, users, params="", workdir=None, start_script="",
+                 password_hash=None):
         self.bin = bin_dir
         self.work = tempfile.mkdtemp(prefix="esmail-bench-", dir=workdir)
         self.smtp, self.imap, self.pop3 = free_port(), free_port(), free_port()
@@ -362,6 +365,7 @@ class Esmail:
             "SELECT password_hash FROM es_account a JOIN es_dir_object o ON o.object_id = a.object_id "
             "WHERE o.name_key = 'hashseed'").fetchone()[0]
         db.close()
+        self.hash = password_hash or self.hash
         script = "".join(
             f'create person username={u.split("@")[0]} domain={DOMAIN} firstname=Bench '
             f'lastname={u.split("@")[0]} passwordhash="{self.hash}" quota=0;\n' for u in users)

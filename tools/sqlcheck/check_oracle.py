@@ -19,7 +19,15 @@ DIR (default: the repository that holds this file) is read, never written. Check
   e. each DIR/sql/sqlite/queries/NAME.sql override has a DIR/sql/oracle/queries/NAME.sql using
      the same bind names (the Oracle-only `RETURNING ... INTO :x` out-binds excepted);
   f. the reference-data INSERTs (every INSERT of the steps but those into es_schema_version) are
-     the same, in the same order, in the two dialects' step files of each version.
+     the same, in the same order, in the two dialects' step files of each version;
+  g. the SQL inside PL/SQL: in every file under DIR/plsql (packages, samples) and
+     DIR/sql/oracle/views, each SQL statement that names an esmail table (es_*) or a table the
+     file creates itself (a sample's application table) - SELECT INTO, INSERT, UPDATE, DELETE,
+     MERGE, cursor, OPEN FOR and cursor FOR loop queries inside PL/SQL units, and plain
+     statements and views - names only declared tables and, per table, only their columns
+     (PL/SQL variables, parameters, record fields, :NEW/:OLD and INTO targets are told apart
+     from columns with parseora's syntax tree). The views of sql/oracle/views are added to the
+     catalog for the other files.
 
 Prints one `path:line: message` line per problem and exits 1, or a one-line summary and exits 0.
 Exits 2 when sqlglot or parseora is missing.
@@ -1122,11 +1130,10 @@ class PlsqlResolver(Resolver):
 
     def table_source(self, table: exp.Table, ctes: dict[str, Source]) -> Source:
         name = norm(table.name)
-        if table.args.get("db") or (name not in self.cat.tables and name not in ctes
-                                    and name != "dual" and name not in DICTIONARY
-                                    and not name.startswith("es_")):
-            return Source(name, None)
-        return super().table_source(table, ctes)
+        if name.startswith("es_") or (not table.args.get("db") and (
+                name in self.cat.tables or name in ctes or name == "dual" or name in DICTIONARY)):
+            return super().table_source(table, ctes)
+        return Source(name, None)
 
 
 class PlsqlUnit:

@@ -1,11 +1,11 @@
 //! Commands valid in any state, and the few without a mailbox: CAPABILITY, LOGOUT, ID
-//! (RFC 2971), ENABLE (RFC 5161), NAMESPACE (RFC 2342). NOOP and CHECK only synchronize,
-//! which the session does after every command.
+//! (RFC 2971), ENABLE (RFC 5161: CONDSTORE and QRESYNC, RFC 7162), NAMESPACE (RFC 2342). NOOP
+//! and CHECK only synchronize, which the session does after every command.
 
 use imap_codec::imap_types::core::{IString, NString, Vec1};
 use imap_codec::imap_types::extensions::enable::CapabilityEnable;
 
-use super::response::{self, Done};
+use super::response::{self, Done, Kind};
 use super::session::{Reply, Session, State};
 
 /// What every session can do, logged in or not.
@@ -24,6 +24,10 @@ const BASE: &[&str] = &[
     "QUOTA",
     "QUOTA=RES-STORAGE",
     "CHILDREN",
+    "CONDSTORE",
+    "QRESYNC",
+    "ESEARCH",
+    "SEARCHRES",
 ];
 
 impl Session {
@@ -76,10 +80,51 @@ impl Session {
         Done::ok("ID completed")
     }
 
-    /// Nothing can be enabled yet (CONDSTORE and QRESYNC will be).
-    pub(super) fn enable(&mut self, _caps: Vec1<CapabilityEnable<'static>>) -> Done {
-        response::line(&mut self.out, "ENABLED");
+    /// CONDSTORE, and QRESYNC (which implies CONDSTORE); other names are ignored.
+    pub(super) fn enable(&mut self, caps: Vec1<CapabilityEnable<'static>>) -> Done {
+        let mut on: Vec<&str> = Vec::new();
+        for c in caps.as_ref() {
+            let name = c.to_string().to_ascii_uppercase();
+            let word = match name.as_str() {
+                "CONDSTORE" => {
+                    self.enabled.condstore = true;
+                    "CONDSTORE"
+                }
+                "QRESYNC" => {
+                    self.enabled.condstore = true;
+                    self.enabled.qresync = true;
+                    "QRESYNC"
+                }
+                _ => continue,
+            };
+            if !on.contains(&word) {
+                on.push(word);
+            }
+        }
+        let mut line = String::from("ENABLED");
+        for w in on {
+            line.push(' ');
+            line.push_str(w);
+        }
+        response::line(&mut self.out, &line);
         Done::ok("ENABLE completed")
+    }
+
+    /// A CONDSTORE enabling command (RFC 7162, 3.1): from now on MODSEQs are reported; with a
+    /// mailbox selected, its HIGHESTMODSEQ is told at once.
+    pub(super) fn enable_condstore(&mut self) {
+        if self.enabled.condstore {
+            return;
+        }
+        self.enabled.condstore = true;
+        if let Some(sel) = &self.selected {
+            response::untagged_status(
+                &mut self.out,
+                Kind::Ok,
+                Some(&format!("HIGHESTMODSEQ {}", sel.modseq.max(1))),
+                "Highest",
+            );
+        }
     }
 
     pub(super) fn namespace(&mut self) -> Done {

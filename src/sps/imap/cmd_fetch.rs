@@ -1,7 +1,8 @@
 //! FETCH and UID FETCH: `\Seen` set first (one write) when a body is fetched without PEEK,
 //! then the messages in batches: one read per batch for the cached structures and the
 //! contents, parsed and rendered on a blocking thread, structures not cached yet computed
-//! once and stored.
+//! once and stored. With CONDSTORE (RFC 7162): the MODSEQ item, the CHANGEDSINCE modifier,
+//! and with QRESYNC the VANISHED modifier of UID FETCH.
 
 use std::collections::HashSet;
 
@@ -11,11 +12,12 @@ use imap_codec::imap_types::flag::StoreType;
 use imap_codec::imap_types::sequence::SequenceSet;
 
 use super::cmd_select::target;
-use super::fetch::Plan;
+use super::fetch::{Item, Plan};
 use super::flags::{self, Flags};
 use super::mime;
-use super::response::Done;
+use super::response::{self, Done};
 use super::selected::{Msg, Selected};
+use super::sequence::{self, Ranges};
 use super::session::Session;
 use super::store;
 
@@ -99,32 +101,103 @@ impl Session {
         uid: bool,
         modifiers: Vec<FetchModifier>,
     ) -> Done {
-        if !modifiers.is_empty() {
-            return Done::bad("FETCH modifiers are not supported");
+        let mut changed_since = None;
+        let mut vanished = false;
+        for m in modifiers {
+            match m {
+                FetchModifier::ChangedSince(n) => changed_since = Some(n.get()),
+                FetchModifier::Vanished => vanished = true,
+            }
         }
-        let plan = match Plan::new(&items, uid) {
+        if vanished {
+            if !uid {
+                return Done::bad("VANISHED is for UID FETCH only");
+            }
+            if !self.enabled.qresync {
+                return Done::bad("QRESYNC is not enabled");
+            }
+            if changed_since.is_none() {
+                return Done::bad("VANISHED needs CHANGEDSINCE");
+            }
+        }
+        let mut plan = match Plan::new(&items, uid) {
             Ok(p) => p,
             Err(e) => return Done::bad(e),
         };
+        if changed_since.is_some() || plan.has_modseq() {
+            self.enable_condstore();
+            if !plan.has_modseq() {
+                plan.items.push(Item::ModSeq);
+            }
+        }
+        plan.modseq_with_flags = self.enabled.condstore;
+        if self.enabled.qresync && !plan.items.contains(&Item::Uid) {
+            // after ENABLE QRESYNC every FETCH response carries the UID (RFC 7162, 3.2.4)
+            plan.items.insert(0, Item::Uid);
+        }
         let Some(mut sel) = self.selected.take() else {
             return Done::bad("No mailbox selected");
         };
-        let done = self.fetch_in(&mut sel, &set, uid, plan).await;
+        let since = changed_since.map(|n| (n, vanished));
+        let done = self.fetch_in(&mut sel, &set, uid, plan, since).await;
         self.selected = Some(sel);
         done
     }
 
+    /// `* VANISHED (EARLIER)` for the UIDs of `set` expunged after `since` (and announced
+    /// already: those still in the snapshot will be announced as usual).
+    async fn vanished_earlier(&mut self, sel: &Selected, set: &SequenceSet, since: u64) -> Done {
+        let since = i64::try_from(since).unwrap_or(i64::MAX);
+        let v = match store::vanished(&self.ctx.db, self.account_id(), sel.folder_id, since).await {
+            Ok(v) => v,
+            Err(_) => return Done::unavailable(),
+        };
+        let wanted = Ranges::new(set, u32::MAX);
+        let mut gone: Vec<(u32, u32)> = v
+            .uids
+            .iter()
+            .filter_map(|&u| u32::try_from(u).ok())
+            .filter(|&u| wanted.contains(u) && sel.index_of(u).is_none())
+            .map(|u| (u, u))
+            .collect();
+        if !v.complete {
+            // tombstones may have been purged: every UID of the set that is missing
+            let present: Vec<u32> = sel.msgs.iter().map(|m| m.uid).collect();
+            let top = u32::try_from(sel.next_uid - 1).unwrap_or(u32::MAX);
+            gone.extend(sequence::gaps(wanted.ranges(), &present, top));
+        }
+        let gone = sequence::merge(gone);
+        if !gone.is_empty() {
+            response::line(
+                &mut self.out,
+                &format!("VANISHED (EARLIER) {}", sequence::ranges_text(&gone)),
+            );
+        }
+        Done::ok("FETCH completed")
+    }
+
+    /// `since`: CHANGEDSINCE, and whether VANISHED was asked too.
     async fn fetch_in(
         &mut self,
         sel: &mut Selected,
         set: &SequenceSet,
         uid: bool,
         plan: Plan,
+        since: Option<(u64, bool)>,
     ) -> Done {
-        let idx = match sel.targets(set, uid) {
+        let mut idx = match sel.targets(set, uid) {
             Ok(i) => i,
             Err(_) => return Done::bad("Invalid message sequence number"),
         };
+        if let Some((n, vanished)) = since {
+            if vanished {
+                let done = self.vanished_earlier(sel, set, n).await;
+                if done.kind != response::Kind::Ok {
+                    return done;
+                }
+            }
+            idx.retain(|&i| u64::try_from(sel.msgs[i].modseq).unwrap_or(0) > n);
+        }
         // \Seen first, so that the responses show it
         let mut seen_now: HashSet<u32> = HashSet::new();
         if plan.sets_seen && !sel.read_only {
@@ -145,17 +218,19 @@ impl Session {
                     targets,
                     StoreType::Add,
                     seen,
+                    None,
                 )
                 .await;
                 match r {
-                    Ok(Ok(changed)) => {
-                        for (uid, f) in changed {
-                            let Some(i) = u32::try_from(uid).ok().and_then(|u| sel.index_of(u))
+                    Ok(Ok(result)) => {
+                        for s in result.stored {
+                            let Some(i) = u32::try_from(s.uid).ok().and_then(|u| sel.index_of(u))
                             else {
                                 continue;
                             };
-                            if sel.msgs[i].flags != f {
-                                sel.msgs[i].flags = f;
+                            sel.msgs[i].modseq = s.modseq;
+                            if sel.msgs[i].flags != s.flags {
+                                sel.msgs[i].flags = s.flags;
                                 seen_now.insert(sel.msgs[i].uid);
                             }
                         }

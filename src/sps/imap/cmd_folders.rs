@@ -1,4 +1,5 @@
-//! Mailboxes: CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE, LIST, LSUB, STATUS.
+//! Mailboxes: CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE, LIST, LSUB, STATUS (with
+//! HIGHESTMODSEQ, RFC 7162).
 
 use std::fmt::Write as _;
 
@@ -162,10 +163,19 @@ impl Session {
         if let Some(i) = items.iter().find(|i| {
             !matches!(
                 i,
-                I::Messages | I::Recent | I::UidNext | I::UidValidity | I::Unseen | I::Deleted
+                I::Messages
+                    | I::Recent
+                    | I::UidNext
+                    | I::UidValidity
+                    | I::Unseen
+                    | I::Deleted
+                    | I::HighestModSeq
             )
         }) {
             return Done::bad(format!("unsupported STATUS item {i:?}"));
+        }
+        if items.contains(&I::HighestModSeq) {
+            self.enable_condstore();
         }
         let st = match store::status(&self.ctx.db, self.account_id(), name.clone(), counts).await {
             Ok(Some(s)) => s,
@@ -184,6 +194,9 @@ impl Session {
                 I::UidValidity => write!(vals, "UIDVALIDITY {}", st.folder.uidvalidity),
                 I::Unseen => write!(vals, "UNSEEN {}", st.unseen),
                 I::Deleted => write!(vals, "DELETED {}", st.deleted),
+                I::HighestModSeq => {
+                    write!(vals, "HIGHESTMODSEQ {}", st.folder.highest_modseq.max(1))
+                }
                 _ => Ok(()),
             };
         }

@@ -1,5 +1,5 @@
-//! The selected state: SELECT, EXAMINE, CLOSE, UNSELECT (RFC 3691), EXPUNGE and UID EXPUNGE
-//! (RFC 4315).
+//! The selected state: SELECT, EXAMINE (with CONDSTORE and QRESYNC, RFC 7162), CLOSE,
+//! UNSELECT (RFC 3691), EXPUNGE and UID EXPUNGE (RFC 4315).
 
 use imap_codec::imap_types::command::SelectParameter;
 use imap_codec::imap_types::mailbox::Mailbox;
@@ -8,8 +8,9 @@ use imap_codec::imap_types::sequence::SequenceSet;
 use super::names;
 use super::response::{self, Done, Kind};
 use super::selected::{Msg, Selected};
+use super::sequence::{self, Ranges};
 use super::session::Session;
-use super::store::{self, Target};
+use super::store::{self, Target, Vanished};
 
 /// What a store request needs to know of a message of the snapshot.
 pub(super) fn target(m: &Msg) -> Target {
@@ -17,8 +18,97 @@ pub(super) fn target(m: &Msg) -> Target {
         uid: m.uid as i64,
         message_id: m.message_id,
         flags: m.flags.stored(),
+        modseq: m.modseq,
         internal_date: m.internal_date,
         size: m.size,
+    }
+}
+
+/// The QRESYNC parameter of a SELECT (RFC 7162, 3.2.5).
+struct Resync {
+    uidvalidity: u32,
+    modseq: i64,
+    /// `None`: all UIDs (1 to UIDNEXT-1).
+    known: Option<Ranges>,
+    /// (message number, UID) pairs the client had.
+    seq_match: Vec<(u32, u32)>,
+}
+
+/// Most sequence-match pairs looked at.
+const MAX_SEQ_MATCH: usize = 10_000;
+
+/// The numbers of a set without `*`, if there are not too many.
+fn numbers(set: &SequenceSet) -> Option<Vec<u32>> {
+    let r = Ranges::new(set, 0);
+    let mut out = Vec::new();
+    for &(a, b) in r.ranges() {
+        if a == 0
+            || (b - a) as usize >= MAX_SEQ_MATCH
+            || out.len() + (b - a) as usize >= MAX_SEQ_MATCH
+        {
+            return None;
+        }
+        out.extend(a..=b);
+    }
+    Some(out)
+}
+
+/// What a client resynchronizing with QRESYNC must hear once the mailbox is selected:
+/// `* VANISHED (EARLIER)` for the known UIDs expunged after its MODSEQ, then a FETCH (UID
+/// FLAGS MODSEQ) for each message changed after it (those it knows, and the new ones).
+fn resync_lines(sel: &Selected, r: &Resync, vanished: &Vanished, out: &mut Vec<u8>) {
+    let known = |u: u32| r.known.as_ref().is_none_or(|k| k.contains(u));
+    let top = u32::try_from(sel.next_uid - 1).unwrap_or(u32::MAX);
+    let mut gone: Vec<(u32, u32)> = vanished
+        .uids
+        .iter()
+        .filter_map(|&u| u32::try_from(u).ok())
+        .filter(|&u| known(u) && sel.index_of(u).is_none())
+        .map(|u| (u, u))
+        .collect();
+    if !vanished.complete {
+        // tombstones may have been purged: every known UID that is missing, except below a
+        // UID the client's sequence numbers show nothing was expunged under
+        let floor = r
+            .seq_match
+            .iter()
+            .filter(|&&(seq, uid)| sel.index_of(uid).is_some_and(|i| i as u32 + 1 == seq))
+            .map(|&(_, uid)| uid)
+            .max()
+            .unwrap_or(0);
+        let all = [(1, top)];
+        let within: Vec<(u32, u32)> = r
+            .known
+            .as_ref()
+            .map_or(&all[..], |k| k.ranges())
+            .iter()
+            .filter(|&&(_, b)| b > floor)
+            .map(|&(a, b)| (a.max(floor.saturating_add(1)), b))
+            .collect();
+        let present: Vec<u32> = sel.msgs.iter().map(|m| m.uid).collect();
+        gone.extend(sequence::gaps(&within, &present, top));
+    }
+    let gone = sequence::merge(gone);
+    if !gone.is_empty() {
+        response::line(
+            out,
+            &format!("VANISHED (EARLIER) {}", sequence::ranges_text(&gone)),
+        );
+    }
+    let max_known = r.known.as_ref().and_then(|k| k.last()).unwrap_or(top);
+    for (i, m) in sel.msgs.iter().enumerate() {
+        if m.modseq > r.modseq && (known(m.uid) || m.uid > max_known) {
+            response::line(
+                out,
+                &format!(
+                    "{} FETCH (UID {} FLAGS {} MODSEQ ({}))",
+                    i + 1,
+                    m.uid,
+                    m.flags.render(m.recent),
+                    m.modseq
+                ),
+            );
+        }
     }
 }
 
@@ -32,19 +122,60 @@ impl Session {
         // the mailbox selected before is left, whatever happens next
         if self.selected.take().is_some() {
             self.handle.set_state("AUTHENTICATED");
+            if self.enabled.qresync {
+                response::untagged_status(
+                    &mut self.out,
+                    Kind::Ok,
+                    Some("CLOSED"),
+                    "Previous mailbox closed",
+                );
+            }
         }
-        if !parameters.is_empty() {
-            return Done::bad("SELECT parameters are not supported");
+        let mut resync = None;
+        for p in parameters {
+            match p {
+                SelectParameter::CondStore => self.enabled.condstore = true,
+                SelectParameter::QResync {
+                    uid_validity,
+                    mod_sequence_value,
+                    known_uids,
+                    seq_match_data,
+                } => {
+                    if !self.enabled.qresync {
+                        return Done::bad("QRESYNC is not enabled");
+                    }
+                    let seq_match = seq_match_data
+                        .and_then(|(seqs, uids)| {
+                            let (s, u) = (numbers(&seqs)?, numbers(&uids)?);
+                            (s.len() == u.len()).then(|| s.into_iter().zip(u).collect())
+                        })
+                        .unwrap_or_default();
+                    resync = Some(Resync {
+                        uidvalidity: uid_validity.get(),
+                        modseq: i64::try_from(mod_sequence_value.get()).unwrap_or(i64::MAX),
+                        known: known_uids.map(|k| Ranges::new(&k, u32::MAX)),
+                        seq_match,
+                    });
+                }
+            }
         }
         let Ok(name) = names::from_mailbox(m) else {
             return Done::no("Mailbox doesn't exist").code("NONEXISTENT");
         };
-        let opened =
-            match store::open(&self.ctx.db, self.account_id(), name.clone(), read_only).await {
-                Ok(Some(o)) => o,
-                Ok(None) => return Done::no("Mailbox doesn't exist").code("NONEXISTENT"),
-                Err(_) => return Done::unavailable(),
-            };
+        let since = resync.as_ref().map(|r| r.modseq);
+        let opened = match store::open(
+            &self.ctx.db,
+            self.account_id(),
+            name.clone(),
+            read_only,
+            since,
+        )
+        .await
+        {
+            Ok(Some(o)) => o,
+            Ok(None) => return Done::no("Mailbox doesn't exist").code("NONEXISTENT"),
+            Err(_) => return Done::unavailable(),
+        };
         let sel = Selected::new(
             &opened.folder,
             name.clone(),
@@ -75,6 +206,20 @@ impl Session {
             Some(&format!("UIDNEXT {}", sel.next_uid)),
             "Predicted next UID",
         );
+        if self.enabled.condstore {
+            response::untagged_status(
+                &mut self.out,
+                Kind::Ok,
+                Some(&format!("HIGHESTMODSEQ {}", sel.modseq.max(1))),
+                "Highest",
+            );
+        }
+        if let (Some(r), Some(v)) = (&resync, &opened.vanished) {
+            // a resynchronization for another UIDVALIDITY is a plain SELECT
+            if r.uidvalidity == sel.uidvalidity {
+                resync_lines(&sel, r, v, &mut self.out);
+            }
+        }
         self.selected = Some(sel);
         self.handle.set_state(&format!("SELECTED {name}"));
         if read_only {

@@ -1,5 +1,5 @@
-//! Changing messages: STORE (FLAGS, +FLAGS, -FLAGS, .SILENT), COPY and MOVE (RFC 6851), with
-//! their UID forms and the COPYUID of UIDPLUS.
+//! Changing messages: STORE (FLAGS, +FLAGS, -FLAGS, .SILENT; UNCHANGEDSINCE of CONDSTORE,
+//! RFC 7162), COPY and MOVE (RFC 6851), with their UID forms and the COPYUID of UIDPLUS.
 
 use imap_codec::imap_types::command::StoreModifier;
 use imap_codec::imap_types::flag::{Flag, StoreResponse, StoreType};
@@ -23,9 +23,17 @@ impl Session {
         uid: bool,
         modifiers: Vec<StoreModifier>,
     ) -> Done {
-        if !modifiers.is_empty() {
-            return Done::bad("STORE modifiers are not supported");
+        let mut unchanged_since = None;
+        for m in modifiers {
+            match m {
+                StoreModifier::UnchangedSince(n) => unchanged_since = Some(n),
+            }
         }
+        if unchanged_since.is_some() {
+            self.enable_condstore();
+        }
+        let condstore = self.enabled.condstore;
+        let qresync = self.enabled.qresync;
         let given = match flags::from_imap(&given) {
             Ok(f) => f,
             Err(e @ FlagError::NotSettable(_)) => return Done::bad(e.to_string()),
@@ -54,6 +62,7 @@ impl Session {
             targets,
             kind,
             given,
+            unchanged_since,
         )
         .await;
         let result = match r {
@@ -62,32 +71,52 @@ impl Session {
             Err(_) => return Done::unavailable(),
         };
         let mut shown = Vec::new();
-        for (uid, f) in result {
-            let Some(i) = u32::try_from(uid).ok().and_then(|u| sel.index_of(u)) else {
+        for s in result.stored {
+            let Some(i) = u32::try_from(s.uid).ok().and_then(|u| sel.index_of(u)) else {
                 continue;
             };
-            sel.msgs[i].flags = f;
-            shown.push(i);
+            sel.msgs[i].flags = s.flags;
+            sel.msgs[i].modseq = s.modseq;
+            shown.push((i, s.changed));
         }
-        let changed: Vec<_> = shown.iter().map(|&i| sel.msgs[i].flags.clone()).collect();
+        let changed: Vec<_> = shown
+            .iter()
+            .map(|&(i, _)| sel.msgs[i].flags.clone())
+            .collect();
         sel.announce_keywords(changed.iter(), &mut self.out);
-        if answer == StoreResponse::Answer {
-            for i in shown {
-                let m = &sel.msgs[i];
-                let uid_item = if uid {
-                    format!(" UID {}", m.uid)
-                } else {
-                    String::new()
-                };
-                response::line(
-                    &mut self.out,
-                    &format!(
-                        "{} FETCH (FLAGS {}{uid_item})",
-                        i + 1,
-                        m.flags.render(m.recent)
-                    ),
-                );
+        for (i, changed) in shown {
+            let m = &sel.msgs[i];
+            let mut items = Vec::new();
+            if answer == StoreResponse::Answer {
+                items.push(format!("FLAGS {}", m.flags.render(m.recent)));
+            } else if !(condstore && changed) {
+                // .SILENT: nothing, but the new MODSEQ to a CONDSTORE client (RFC 7162, 3.1.3)
+                continue;
             }
+            if uid || qresync {
+                items.push(format!("UID {}", m.uid));
+            }
+            if condstore {
+                items.push(format!("MODSEQ ({})", m.modseq.max(1)));
+            }
+            response::line(
+                &mut self.out,
+                &format!("{} FETCH ({})", i + 1, items.join(" ")),
+            );
+        }
+        if !result.modified.is_empty() {
+            let mut modified: Vec<u32> = result
+                .modified
+                .iter()
+                .filter_map(|&u| u32::try_from(u).ok())
+                .filter_map(|u| {
+                    let i = sel.index_of(u)?;
+                    Some(if uid { u } else { i as u32 + 1 })
+                })
+                .collect();
+            modified.sort_unstable();
+            return Done::ok("Conditional STORE failed")
+                .code(format!("MODIFIED {}", response::number_set(&modified)));
         }
         Done::ok("STORE completed")
     }

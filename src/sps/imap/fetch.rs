@@ -1,6 +1,6 @@
 //! FETCH: the data items a command asks for (macros expanded) and the rendering of one
-//! message's response. Items from the snapshot (UID, FLAGS, INTERNALDATE, RFC822.SIZE) need
-//! no read; ENVELOPE, BODY and BODYSTRUCTURE embed the message's cached structure; body
+//! message's response. Items from the snapshot (UID, FLAGS, INTERNALDATE, RFC822.SIZE,
+//! MODSEQ) need no read; ENVELOPE, BODY and BODYSTRUCTURE embed the message's cached structure; body
 //! sections need the content.
 
 use std::fmt::Write as _;
@@ -19,6 +19,8 @@ use crate::mail::structure::Structure;
 pub enum Item {
     Uid,
     Flags,
+    /// RFC 7162.
+    ModSeq,
     InternalDate,
     Size,
     Envelope,
@@ -40,6 +42,8 @@ pub struct Plan {
     pub items: Vec<Item>,
     /// The command sets `\Seen` (a body section without PEEK, RFC822, RFC822.TEXT).
     pub sets_seen: bool,
+    /// CONDSTORE is on: the MODSEQ goes with every FLAGS (RFC 7162).
+    pub modseq_with_flags: bool,
 }
 
 impl Plan {
@@ -62,6 +66,7 @@ impl Plan {
             let item = match n {
                 MessageDataItemName::Uid => Item::Uid,
                 MessageDataItemName::Flags => Item::Flags,
+                MessageDataItemName::ModSeq => Item::ModSeq,
                 MessageDataItemName::InternalDate => Item::InternalDate,
                 MessageDataItemName::Rfc822Size => Item::Size,
                 MessageDataItemName::Envelope => Item::Envelope,
@@ -93,7 +98,11 @@ impl Plan {
                 items.push(item);
             }
         }
-        Ok(Plan { items, sets_seen })
+        Ok(Plan {
+            items,
+            sets_seen,
+            modseq_with_flags: false,
+        })
     }
 
     pub fn needs_structure(&self) -> bool {
@@ -113,6 +122,10 @@ impl Plan {
 
     pub fn has_flags(&self) -> bool {
         self.items.contains(&Item::Flags)
+    }
+
+    pub fn has_modseq(&self) -> bool {
+        self.items.contains(&Item::ModSeq)
     }
 
     /// Writes `* seq FETCH (...)`. `flags_too` adds FLAGS (they were just changed);
@@ -143,6 +156,9 @@ impl Plan {
                 }
                 Item::Flags => {
                     let _ = write!(Buf(out), "FLAGS {}", m.flags.render(m.recent));
+                }
+                Item::ModSeq => {
+                    let _ = write!(Buf(out), "MODSEQ ({})", m.modseq.max(1));
                 }
                 Item::InternalDate => {
                     let _ = write!(
@@ -205,6 +221,10 @@ impl Plan {
         if flags_too && !self.has_flags() {
             sep(out);
             let _ = write!(Buf(out), "FLAGS {}", m.flags.render(m.recent));
+        }
+        if self.modseq_with_flags && (flags_too || self.has_flags()) && !self.has_modseq() {
+            sep(out);
+            let _ = write!(Buf(out), "MODSEQ ({})", m.modseq.max(1));
         }
         out.extend_from_slice(b")\r\n");
     }

@@ -1,6 +1,6 @@
 //! SEARCH: the criteria of a command as a tree of keys, evaluated over the messages of the
-//! selected mailbox. Keys on flags, dates, sizes, UIDs and sequence numbers are decided from
-//! the session's snapshot; keys on the content (headers, body, text, sent date) need the
+//! selected mailbox. Keys on flags, dates, sizes, UIDs, sequence numbers and MODSEQs (RFC 7162)
+//! are decided from the session's snapshot; keys on the content (headers, body, text, sent date) need the
 //! message, which the caller loads in batches only for the messages the other keys leave
 //! undecided.
 
@@ -25,6 +25,9 @@ pub enum Key {
     Old,
     Larger(u64),
     Smaller(u64),
+    /// The message's MODSEQ is at least this (RFC 7162, 3.1.5). The store keeps one MODSEQ
+    /// per message, not one per flag: an entry name, when given, is not looked at.
+    ModSeq(u64),
     /// On the INTERNALDATE (its UTC date).
     Before(NaiveDate),
     On(NaiveDate),
@@ -111,9 +114,23 @@ impl Key {
             S::Not(k) => not(Key::from_imap(k)?),
             S::Or(a, b) => Key::Or(Box::new(Key::from_imap(a)?), Box::new(Key::from_imap(b)?)),
             S::Uid(s) => Key::Uid(s.clone()),
+            S::ModSequence { modseq, .. } => Key::ModSeq(*modseq),
             #[allow(unreachable_patterns)]
             _ => return Err(Unsupported("this search key is not supported")),
         })
+    }
+}
+
+impl Key {
+    /// Whether a MODSEQ key is among the criteria (its results then carry a MODSEQ).
+    pub fn has_modseq(&self) -> bool {
+        match self {
+            Key::ModSeq(_) => true,
+            Key::Not(k) => k.has_modseq(),
+            Key::And(ks) => ks.iter().any(Key::has_modseq),
+            Key::Or(a, b) => a.has_modseq() || b.has_modseq(),
+            _ => false,
+        }
     }
 }
 
@@ -124,6 +141,7 @@ pub struct Candidate<'a> {
     pub uid: u32,
     pub flags: &'a Flags,
     pub recent: bool,
+    pub modseq: i64,
     pub internal_date: DateTime<Utc>,
     pub size: i64,
     /// The message, when loaded.
@@ -204,6 +222,7 @@ fn eval(k: &Key, m: &Candidate<'_>, sets: &[Ranges], i: &mut usize) -> Option<bo
         Key::Old => Some(!m.recent),
         Key::Larger(n) => Some(m.size > 0 && m.size as u64 > *n),
         Key::Smaller(n) => Some((m.size.max(0) as u64) < *n),
+        Key::ModSeq(n) => Some(u64::try_from(m.modseq).unwrap_or(0) >= *n),
         Key::Before(d) => Some(m.internal_date.date_naive() < *d),
         Key::On(d) => Some(m.internal_date.date_naive() == *d),
         Key::Since(d) => Some(m.internal_date.date_naive() >= *d),
@@ -322,6 +341,7 @@ mod tests {
                     uid: m.uid,
                     flags: &m.flags,
                     recent: m.recent,
+                    modseq: m.uid as i64 * 10,
                     internal_date: m.date,
                     size: m.size,
                     content: None,
@@ -358,6 +378,18 @@ mod tests {
             vec![1, 3, 4]
         );
         assert_eq!(run(vec![S::Larger(200)]), vec![3, 4]);
+        // MODSEQs are 10 × the UID: 30, 70, 90, 120
+        let modseq = |n| S::ModSequence {
+            entry: None,
+            modseq: n,
+        };
+        assert_eq!(run(vec![modseq(70)]), vec![2, 3, 4]);
+        assert_eq!(run(vec![modseq(91), S::Deleted]), vec![4]);
+        assert_eq!(run(vec![modseq(0)]), vec![1, 2, 3, 4]);
+        assert!(Key::from_criteria(&[S::Not(Box::new(modseq(5)))])
+            .unwrap()
+            .has_modseq());
+        assert!(!Key::from_criteria(&[S::Seen]).unwrap().has_modseq());
         assert_eq!(run(vec![S::Smaller(200)]), vec![1]);
         assert_eq!(run(vec![S::Before(date(2))]), vec![1]);
         assert_eq!(run(vec![S::On(date(3))]), vec![3, 4]);
@@ -416,6 +448,7 @@ mod tests {
                 uid: 1,
                 flags: &flags,
                 recent: false,
+                modseq: 1,
                 internal_date: Utc::now(),
                 size: raw.len() as i64,
                 content: Some(raw),
@@ -465,6 +498,7 @@ mod tests {
             uid: 1,
             flags,
             recent: false,
+            modseq: 1,
             internal_date: Utc::now(),
             size: 1,
             content: None,

@@ -1,8 +1,10 @@
 //! The selected mailbox as a session sees it: a snapshot of its messages in sequence order
 //! (UID, content id, flags, MODSEQ, INTERNALDATE, size, `\Recent`), and how changes read from
-//! the store are applied to it and announced (`EXPUNGE`, `EXISTS`, `RECENT`, `FETCH FLAGS`,
-//! and `FLAGS` when new keywords appear). Expunges are held back while a command may not
-//! announce them (RFC 3501, 7.4.1): such messages stay in the snapshot, marked expunged.
+//! the store are applied to it and announced (`EXPUNGE`, or `VANISHED` after ENABLE QRESYNC,
+//! `EXISTS`, `RECENT`, `FETCH FLAGS` with the MODSEQ after CONDSTORE, and `FLAGS` when new
+//! keywords appear). Expunges are held back while a command may not announce them (RFC 3501,
+//! 7.4.1): such messages stay in the snapshot, marked expunged. The SEARCHRES result
+//! (RFC 5182) is kept here too, as UIDs.
 
 use chrono::{DateTime, Utc};
 
@@ -10,6 +12,15 @@ use super::flags::{self, Flags};
 use super::response;
 use super::sequence::{self, OutOfRange, Ranges};
 use crate::store::mailbox::{Folder, MessageRow};
+
+/// What the client enabled (RFC 5161 ENABLE, or implicitly: RFC 7162, 3.1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Enabled {
+    /// MODSEQ in every FETCH with FLAGS, HIGHESTMODSEQ on SELECT.
+    pub condstore: bool,
+    /// VANISHED instead of EXPUNGE, UID in unsolicited FETCH, SELECT (QRESYNC ...).
+    pub qresync: bool,
+}
 
 /// One message of the snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,8 +60,8 @@ pub struct Delta {
     pub next_uid: i64,
     /// New messages and messages whose flags changed.
     pub changed: Vec<MessageRow>,
-    /// UIDs expunged.
-    pub expunged: Vec<i64>,
+    /// UIDs expunged, with the MODSEQ of their expunge.
+    pub expunged: Vec<(i64, i64)>,
     /// New messages from this UID on are `\Recent` for this session.
     pub recent_from: i64,
     /// The folder was deleted.
@@ -75,6 +86,10 @@ pub struct Selected {
     pub gone: bool,
     /// The `\Recent` count last announced.
     pub recent_reported: u32,
+    /// The lowest MODSEQ of the expunges held back.
+    pub held_modseq: Option<i64>,
+    /// The result SEARCH saved (RFC 5182), as UIDs in ascending order.
+    pub saved: Vec<u32>,
 }
 
 impl Selected {
@@ -102,6 +117,8 @@ impl Selected {
             keywords: Vec::new(),
             gone: false,
             recent_reported: 0,
+            held_modseq: None,
+            saved: Vec::new(),
         };
         s.keywords = s.keywords_in_use();
         s.recent_reported = s.recent();
@@ -170,6 +187,33 @@ impl Selected {
         }
     }
 
+    /// The saved search result (`$`) as a set: UIDs (`uid`) or sequence numbers, of the
+    /// messages still in the snapshot; empty when none.
+    pub fn saved_set(&self, uid: bool) -> String {
+        let nums: Vec<u32> = self
+            .saved
+            .iter()
+            .filter_map(|&u| self.index_of(u).map(|i| if uid { u } else { i as u32 + 1 }))
+            .collect();
+        response::number_set(&nums)
+    }
+
+    /// `* n FETCH (FLAGS ...)` for a flag change the client did not ask for, with the UID
+    /// after ENABLE QRESYNC and the MODSEQ after CONDSTORE.
+    pub fn flags_line(&self, i: usize, en: Enabled) -> String {
+        let m = &self.msgs[i];
+        let mut s = format!("{} FETCH (", i + 1);
+        if en.qresync {
+            s.push_str(&format!("UID {} ", m.uid));
+        }
+        s.push_str(&format!("FLAGS {}", m.flags.render(m.recent)));
+        if en.condstore {
+            s.push_str(&format!(" MODSEQ ({})", m.modseq));
+        }
+        s.push(')');
+        s
+    }
+
     /// Announces keywords not yet in FLAGS.
     pub fn announce_keywords<'a>(
         &mut self,
@@ -214,21 +258,26 @@ impl Selected {
     }
 
     /// Applies changes read from the store and writes what the client must hear. With
-    /// `expunge` false, expunged messages stay (marked) until a later call may announce them.
-    pub fn apply(&mut self, d: Delta, expunge: bool, out: &mut Vec<u8>) {
+    /// `expunge` false, expunged messages stay (marked) until a later call may announce them;
+    /// meanwhile a CONDSTORE client is told a HIGHESTMODSEQ below theirs (RFC 7162, 3.2), so
+    /// that the MODSEQs it sees do not make it skip them when it resynchronizes.
+    pub fn apply(&mut self, d: Delta, expunge: bool, en: Enabled, out: &mut Vec<u8>) {
         if d.gone {
             self.gone = true;
             for m in &mut self.msgs {
                 m.expunged = true;
             }
         }
-        for uid in &d.expunged {
-            if let Some(i) = u32::try_from(*uid).ok().and_then(|u| self.index_of(u)) {
-                self.msgs[i].expunged = true;
+        for &(uid, modseq) in &d.expunged {
+            if let Some(i) = u32::try_from(uid).ok().and_then(|u| self.index_of(u)) {
+                if !self.msgs[i].expunged {
+                    self.msgs[i].expunged = true;
+                    self.held_modseq = Some(self.held_modseq.map_or(modseq, |h| h.min(modseq)));
+                }
             }
         }
         if expunge {
-            self.drop_expunged(out);
+            self.drop_expunged(en, out);
         }
         let before = self.msgs.len();
         let mut flag_changes: Vec<u32> = Vec::new();
@@ -268,15 +317,20 @@ impl Selected {
         self.report_recent(!added.is_empty(), out);
         for uid in flag_changes {
             if let Some(i) = self.index_of(uid) {
-                let m = &self.msgs[i];
-                response::line(
-                    out,
-                    &format!("{} FETCH (FLAGS {})", i + 1, m.flags.render(m.recent)),
-                );
+                response::line(out, &self.flags_line(i, en));
             }
         }
         self.modseq = self.modseq.max(d.highest_modseq);
         self.next_uid = self.next_uid.max(d.next_uid);
+        if let (false, true, Some(held)) = (expunge, en.condstore, self.held_modseq) {
+            let below = (held - 1).max(1);
+            response::untagged_status(
+                out,
+                response::Kind::Ok,
+                Some(&format!("HIGHESTMODSEQ {below}")),
+                "Expunges pending",
+            );
+        }
     }
 
     /// `* n RECENT` when the count changed (or `always`).
@@ -290,22 +344,34 @@ impl Selected {
 
     /// Announces and drops the messages marked expunged (and the new `\Recent` count when
     /// recent messages went).
-    pub fn announce_expunges(&mut self, out: &mut Vec<u8>) {
-        self.drop_expunged(out);
+    pub fn announce_expunges(&mut self, en: Enabled, out: &mut Vec<u8>) {
+        self.drop_expunged(en, out);
         self.report_recent(false, out);
     }
 
-    fn drop_expunged(&mut self, out: &mut Vec<u8>) {
+    /// `* n EXPUNGE` for each message marked expunged, or one `* VANISHED uids` after ENABLE
+    /// QRESYNC (RFC 7162, 3.2.10).
+    fn drop_expunged(&mut self, en: Enabled, out: &mut Vec<u8>) {
+        self.held_modseq = None;
         if !self.msgs.iter().any(|m| m.expunged) {
             return;
         }
         let mut kept = Vec::with_capacity(self.msgs.len());
+        let mut vanished = Vec::new();
         for m in std::mem::take(&mut self.msgs) {
-            if m.expunged {
-                response::line(out, &format!("{} EXPUNGE", kept.len() + 1));
-            } else {
+            if !m.expunged {
                 kept.push(m);
+            } else if en.qresync {
+                vanished.push(m.uid);
+            } else {
+                response::line(out, &format!("{} EXPUNGE", kept.len() + 1));
             }
+        }
+        if !vanished.is_empty() {
+            response::line(
+                out,
+                &format!("VANISHED {}", response::number_set(&vanished)),
+            );
         }
         self.msgs = kept;
     }
@@ -374,11 +440,11 @@ mod tests {
             highest_modseq: 6,
             next_uid: 7,
             changed: vec![row(4, "\\Flagged $new", 6), row(6, "", 5)],
-            expunged: vec![1, 2, 3],
+            expunged: vec![(1, 6), (2, 6), (3, 6)],
             recent_from: 6,
             gone: false,
         };
-        s.apply(d, true, &mut out);
+        s.apply(d, true, Enabled::default(), &mut out);
         assert_eq!(
             text(&out),
             "* 1 EXPUNGE\r\n* 1 EXPUNGE\r\n\
@@ -401,15 +467,15 @@ mod tests {
             highest_modseq: 5,
             next_uid: 7,
             changed: vec![row(6, "", 5)],
-            expunged: vec![2],
+            expunged: vec![(2, 5)],
             recent_from: 100,
             ..Default::default()
         };
-        s.apply(d, false, &mut out);
+        s.apply(d, false, Enabled::default(), &mut out);
         assert_eq!(text(&out), "* 5 EXISTS\r\n* 1 RECENT\r\n");
         assert!(s.msgs[1].expunged);
         out.clear();
-        s.apply(Delta::default(), true, &mut out);
+        s.apply(Delta::default(), true, Enabled::default(), &mut out);
         assert_eq!(text(&out), "* 2 EXPUNGE\r\n");
         assert_eq!(s.count(), 4);
     }
@@ -421,10 +487,10 @@ mod tests {
         let d = Delta {
             highest_modseq: 5,
             next_uid: 6,
-            expunged: vec![5],
+            expunged: vec![(5, 5)],
             ..Default::default()
         };
-        s.apply(d, true, &mut out);
+        s.apply(d, true, Enabled::default(), &mut out);
         assert_eq!(text(&out), "* 4 EXPUNGE\r\n* 0 RECENT\r\n");
     }
 
@@ -439,7 +505,7 @@ mod tests {
             changed: vec![row(1, "\\Seen", 5)],
             ..Default::default()
         };
-        s.apply(d, true, &mut out);
+        s.apply(d, true, Enabled::default(), &mut out);
         assert!(out.is_empty());
     }
 }

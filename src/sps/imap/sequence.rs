@@ -22,7 +22,7 @@ impl Ranges {
     /// `star` is the value of `*`: the number of messages, or the highest UID (0 when the
     /// mailbox is empty: `*` then matches nothing).
     pub fn new(set: &SequenceSet, star: u32) -> Ranges {
-        let mut v: Vec<(u32, u32)> = set
+        let v: Vec<(u32, u32)> = set
             .0
             .as_ref()
             .iter()
@@ -37,15 +37,17 @@ impl Ranges {
                 }
             })
             .collect();
-        v.sort_unstable();
-        let mut merged: Vec<(u32, u32)> = Vec::with_capacity(v.len());
-        for (a, b) in v {
-            match merged.last_mut() {
-                Some(last) if a <= last.1.saturating_add(1) => last.1 = last.1.max(b),
-                _ => merged.push((a, b)),
-            }
-        }
-        Ranges(merged)
+        Ranges(merge(v))
+    }
+
+    /// The highest number of the set.
+    pub fn last(&self) -> Option<u32> {
+        self.0.last().map(|r| r.1)
+    }
+
+    /// The ranges, sorted and disjoint.
+    pub fn ranges(&self) -> &[(u32, u32)] {
+        &self.0
     }
 
     pub fn contains(&self, n: u32) -> bool {
@@ -56,6 +58,67 @@ impl Ranges {
         let i = self.0.partition_point(|&(a, _)| a <= n);
         i > 0 && self.0[i - 1].1 >= n
     }
+}
+
+/// Inclusive ranges sorted and merged (overlapping or adjacent ones become one).
+pub fn merge(mut v: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
+    v.sort_unstable();
+    let mut merged: Vec<(u32, u32)> = Vec::with_capacity(v.len());
+    for (a, b) in v {
+        match merged.last_mut() {
+            Some(last) if a <= last.1.saturating_add(1) => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    merged
+}
+
+/// Sorted, disjoint ranges as a set: `1:3,5,9:10`.
+pub fn ranges_text(r: &[(u32, u32)]) -> String {
+    let parts: Vec<String> = r
+        .iter()
+        .map(|&(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}:{b}")
+            }
+        })
+        .collect();
+    parts.join(",")
+}
+
+/// The numbers of `within` (sorted, disjoint ranges) up to `limit` that are not in `present`
+/// (ascending), as ranges; never enumerates the numbers one by one.
+pub fn gaps(within: &[(u32, u32)], present: &[u32], limit: u32) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    for &(a, b) in within {
+        let b = b.min(limit);
+        if a == 0 || a > b {
+            continue;
+        }
+        let mut cur = a;
+        let mut i = present.partition_point(|&p| p < a);
+        let mut done = false;
+        while i < present.len() && present[i] <= b {
+            let p = present[i];
+            if p > cur {
+                out.push((cur, p - 1));
+            }
+            match p.checked_add(1) {
+                Some(n) => cur = n,
+                None => {
+                    done = true;
+                    break;
+                }
+            }
+            i += 1;
+        }
+        if !done && cur <= b {
+            out.push((cur, b));
+        }
+    }
+    out
 }
 
 /// Checks message sequence numbers against a mailbox of `count` messages: a number beyond it
@@ -117,6 +180,24 @@ mod tests {
         assert!(Ranges::new(&set("1:4294967295"), 5).contains(u32::MAX));
         let r = Ranges::new(&set("1,2,3,4:6,2:3"), 9);
         assert_eq!(r.0, vec![(1, 6)]);
+    }
+
+    #[test]
+    fn gaps_and_text() {
+        let r = Ranges::new(&set("1:10,20:30"), 100);
+        assert_eq!(r.last(), Some(30));
+        let g = gaps(r.ranges(), &[2, 3, 7, 10, 20, 25], 28);
+        assert_eq!(g, vec![(1, 1), (4, 6), (8, 9), (21, 24), (26, 28)]);
+        assert_eq!(ranges_text(&g), "1,4:6,8:9,21:24,26:28");
+        assert_eq!(
+            gaps(&[(1, u32::MAX)], &[1, u32::MAX], u32::MAX),
+            vec![(2, u32::MAX - 1)]
+        );
+        assert_eq!(gaps(&[(5, 9)], &[], 3), vec![]);
+        assert_eq!(
+            merge(vec![(5, 6), (1, 2), (3, 3), (9, 9)]),
+            vec![(1, 3), (5, 6), (9, 9)]
+        );
     }
 
     #[test]

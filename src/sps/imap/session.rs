@@ -6,15 +6,15 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use imap_codec::imap_types::command::{Command, CommandBody};
+use imap_codec::imap_types::command::CommandBody;
 use tokio::io::AsyncReadExt;
 use tokio::sync::watch;
 
 use super::framing::{Frame, Framer, Problem};
 use super::list::Options;
-use super::parse::{self, Invalid};
+use super::parse::{self, Invalid, SearchReturn};
 use super::response::{self, Done, Kind};
-use super::selected::Selected;
+use super::selected::{Enabled, Selected};
 use super::store;
 use crate::sps::auth::Login;
 use crate::sps::registry::SessionHandle;
@@ -75,6 +75,8 @@ pub struct Session {
     pub(super) stop: watch::Receiver<bool>,
     pub(super) login: Option<Login>,
     pub(super) selected: Option<Selected>,
+    /// CONDSTORE and QRESYNC, once enabled, for the rest of the session.
+    pub(super) enabled: Enabled,
     bad: u32,
     /// Writing failed: the session is over.
     pub(super) broken: bool,
@@ -98,6 +100,7 @@ impl Session {
             stop,
             login: None,
             selected: None,
+            enabled: Enabled::default(),
             bad: 0,
             broken: false,
         }
@@ -292,8 +295,18 @@ impl Session {
         let problem = self.framer.problem();
         let decoded = match problem {
             Some(p) => Err(p),
-            None => Ok(parse::command(self.framer.message())),
+            None => {
+                let selected = &self.selected;
+                let saved = |uid: bool| selected.as_ref().map(|s| s.saved_set(uid));
+                Ok(parse::command_with(self.framer.message(), &saved))
+            }
         };
+        if matches!(decoded, Ok(Err(_))) && parse::saves_search(self.framer.message()) {
+            // a failed SEARCH ... RETURN (SAVE) empties the saved result (RFC 5182, 2.1)
+            if let Some(sel) = self.selected.as_mut() {
+                sel.saved.clear();
+            }
+        }
         let tag = self.framer.tag();
         let result = match decoded {
             Err(Problem::LineTooLong) => Err(Done::bad("command line too long")),
@@ -301,6 +314,9 @@ impl Session {
             Ok(Err(Invalid::Syntax)) => Err(Done::bad("Error in IMAP command")),
             Ok(Err(Invalid::ListOption(o))) => {
                 Err(Done::bad(format!("unsupported LIST option {o}")))
+            }
+            Ok(Err(Invalid::SearchOption(o))) => {
+                Err(Done::bad(format!("unsupported SEARCH RETURN option {o}")))
             }
             Ok(Ok(d)) => Ok(d),
         };
@@ -321,11 +337,17 @@ impl Session {
             }
         };
         self.pace.wait().await;
-        self.execute(d.command, d.list).await
+        self.execute(d).await
     }
 
     /// Runs a command and answers it.
-    async fn execute(&mut self, cmd: Command<'static>, list: Options) -> bool {
+    async fn execute(&mut self, d: parse::Decoded) -> bool {
+        let parse::Decoded {
+            command: cmd,
+            list,
+            search,
+            empty_set,
+        } = d;
         let tag = cmd.tag.inner().to_string();
         let name = cmd.body.name();
         log::debug!("imap {} {tag} {name}", self.peer);
@@ -344,14 +366,31 @@ impl Session {
             | CommandBody::StartTLS => None,
             _ => Some(true),
         };
+        let is_expunge = matches!(
+            &cmd.body,
+            CommandBody::Expunge | CommandBody::ExpungeUid { .. }
+        );
         let reply = match self.allowed(&cmd.body) {
             Err(done) => Reply::Done(done),
-            Ok(()) => self.dispatch(&tag, cmd.body, list).await,
+            // `$` was the empty saved result: nothing to act on
+            Ok(()) if empty_set => Done::ok(format!("{name} completed")).into(),
+            Ok(()) => self.dispatch(&tag, cmd.body, list, search).await,
         };
         match reply {
-            Reply::Done(done) => {
+            Reply::Done(mut done) => {
                 if let (Some(expunge), true) = (sync, done.kind != Kind::Bad) {
                     self.sync(expunge).await;
+                }
+                // a CONDSTORE client learns from the tagged OK of EXPUNGE the MODSEQ its
+                // expunges reached, which no FETCH shows (as in RFC 7162's examples)
+                if is_expunge
+                    && done.kind == Kind::Ok
+                    && done.code.is_none()
+                    && self.enabled.condstore
+                {
+                    if let Some(sel) = &self.selected {
+                        done = done.code(format!("HIGHESTMODSEQ {}", sel.modseq.max(1)));
+                    }
                 }
                 response::tagged(&mut self.out, &tag, &done);
                 self.count_bad(done.kind);
@@ -427,7 +466,13 @@ impl Session {
         }
     }
 
-    async fn dispatch(&mut self, tag: &str, body: CommandBody<'static>, list: Options) -> Reply {
+    async fn dispatch(
+        &mut self,
+        tag: &str,
+        body: CommandBody<'static>,
+        list: Options,
+        search: Option<SearchReturn>,
+    ) -> Reply {
         use CommandBody as C;
         match body {
             C::Capability => self.capability().into(),
@@ -493,7 +538,10 @@ impl Session {
                 charset,
                 criteria,
                 uid,
-            } => self.search(charset, criteria, uid).await.into(),
+            } => self
+                .search(tag, charset, criteria, uid, search)
+                .await
+                .into(),
             C::Fetch {
                 sequence_set,
                 macro_or_item_names,
@@ -541,11 +589,12 @@ impl Session {
         let Some(sel) = self.selected.as_mut() else {
             return;
         };
+        let en = self.enabled;
         match r {
-            Ok(Some(d)) => sel.apply(d, expunge, &mut self.out),
+            Ok(Some(d)) => sel.apply(d, expunge, en, &mut self.out),
             Ok(None) | Err(_) => {
                 if expunge {
-                    sel.announce_expunges(&mut self.out)
+                    sel.announce_expunges(en, &mut self.out)
                 }
             }
         }

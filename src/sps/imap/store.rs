@@ -257,10 +257,40 @@ pub struct Opened {
     pub folder: Folder,
     pub first_recent: i64,
     pub rows: Vec<MessageRow>,
+    /// With QRESYNC: the messages expunged after the client's MODSEQ.
+    pub vanished: Option<Vanished>,
 }
 
-/// SELECT (takes `\Recent`) or EXAMINE (read-only).
-pub async fn open(db: &Db, account_id: i64, name: String, read_only: bool) -> R<Option<Opened>> {
+/// The UIDs expunged from a folder after a MODSEQ, from its tombstones.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Vanished {
+    pub uids: Vec<i64>,
+    /// Whether every such expunge still has its tombstone (the Collector purges old ones);
+    /// when not, the caller falls back on the UIDs the client knows that are missing.
+    pub complete: bool,
+}
+
+fn vanished_since(c: &mut Conn, folder: &Folder, since: i64) -> Result<Vanished, StoreError> {
+    if since >= folder.highest_modseq {
+        return Ok(Vanished {
+            uids: Vec::new(),
+            complete: true,
+        });
+    }
+    let uids = mailbox::expunged_since(c, folder.folder_id, since)?;
+    let complete = mailbox::oldest_tombstone(c, folder.folder_id)?.is_some_and(|m| m <= since);
+    Ok(Vanished { uids, complete })
+}
+
+/// SELECT (takes `\Recent`) or EXAMINE (read-only); with `qresync_since`, the expunges after
+/// that MODSEQ too.
+pub async fn open(
+    db: &Db,
+    account_id: i64,
+    name: String,
+    read_only: bool,
+    qresync_since: Option<i64>,
+) -> R<Option<Opened>> {
     let f = move |c: &mut Conn| {
         let Some(folder) = mailbox::folder(c, account_id, &name)? else {
             return Ok(None);
@@ -270,11 +300,16 @@ pub async fn open(db: &Db, account_id: i64, name: String, read_only: bool) -> R<
         else {
             return Ok(None);
         };
+        let vanished = match qresync_since {
+            Some(since) => Some(vanished_since(c, &folder, since)?),
+            None => None,
+        };
         let rows = mailbox::messages(c, folder.folder_id)?;
         Ok(Some(Opened {
             folder,
             first_recent,
             rows,
+            vanished,
         }))
     };
     if read_only {
@@ -296,7 +331,7 @@ fn delta(c: &mut Conn, folder: &Folder, since: i64, recent_from: i64) -> Result<
         highest_modseq: folder.highest_modseq,
         next_uid: folder.next_uid,
         changed: mailbox::changed_since(c, folder.folder_id, since)?,
-        expunged: mailbox::expunged_since(c, folder.folder_id, since)?,
+        expunged: mailbox::tombstones_since(c, folder.folder_id, since)?,
         recent_from,
         gone: false,
     })
@@ -348,6 +383,17 @@ pub async fn poll(
     }
 }
 
+/// UID FETCH (VANISHED): the expunges from a selected folder after `since`.
+pub async fn vanished(db: &Db, account_id: i64, folder_id: i64, since: i64) -> R<Vanished> {
+    db.read("imap vanished", move |c| {
+        match mailbox::folder_by_id(c, account_id, folder_id)? {
+            Some(f) => vanished_since(c, &f, since),
+            None => Ok(Vanished::default()),
+        }
+    })
+    .await
+}
+
 // ------------------------------------------------------------------ messages
 
 /// A message of the snapshot a command works on.
@@ -356,21 +402,22 @@ pub struct Target {
     pub uid: i64,
     pub message_id: i64,
     pub flags: String,
+    pub modseq: i64,
     pub internal_date: DateTime<Utc>,
     pub size: i64,
 }
 
-/// The current flags of the targets (`None`: expunged meanwhile): the snapshot's, unless a
-/// row changed since `modseq`.
+/// The current flags and MODSEQ of the targets (`None`: expunged meanwhile): the snapshot's,
+/// unless a row changed since `modseq`.
 fn current(
     c: &mut Conn,
     folder_id: i64,
     modseq: i64,
     targets: &[Target],
-) -> Result<Vec<Option<String>>, StoreError> {
-    let changed: HashMap<i64, String> = mailbox::changed_since(c, folder_id, modseq)?
+) -> Result<Vec<Option<(String, i64)>>, StoreError> {
+    let changed: HashMap<i64, (String, i64)> = mailbox::changed_since(c, folder_id, modseq)?
         .into_iter()
-        .map(|r| (r.uid, r.flags))
+        .map(|r| (r.uid, (r.flags, r.modseq)))
         .collect();
     let gone: HashSet<i64> = mailbox::expunged_since(c, folder_id, modseq)?
         .into_iter()
@@ -381,13 +428,60 @@ fn current(
             if gone.contains(&t.uid) {
                 None
             } else {
-                Some(changed.get(&t.uid).unwrap_or(&t.flags).clone())
+                Some(
+                    changed
+                        .get(&t.uid)
+                        .cloned()
+                        .unwrap_or_else(|| (t.flags.clone(), t.modseq)),
+                )
             }
         })
         .collect())
 }
 
-/// STORE (and the `\Seen` of a FETCH): the new flags of each target still there.
+/// The flags and MODSEQ of the targets as the store has them (`None`: expunged), read
+/// from the rows themselves.
+fn read_current(
+    c: &mut Conn,
+    folder_id: i64,
+    targets: &[Target],
+) -> Result<Vec<Option<(String, i64)>>, StoreError> {
+    let (Some(from), Some(to)) = (
+        targets.iter().map(|t| t.uid).min(),
+        targets.iter().map(|t| t.uid).max(),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let rows: HashMap<i64, (String, i64)> = mailbox::messages_in_range(c, folder_id, from, to)?
+        .into_iter()
+        .map(|r| (r.uid, (r.flags, r.modseq)))
+        .collect();
+    Ok(targets.iter().map(|t| rows.get(&t.uid).cloned()).collect())
+}
+
+/// A message a STORE reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub uid: i64,
+    pub flags: Flags,
+    pub modseq: i64,
+    /// Its flags changed (and so did its MODSEQ).
+    pub changed: bool,
+}
+
+/// What a STORE did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreResult {
+    /// The targets still there and not refused by UNCHANGEDSINCE, in order.
+    pub stored: Vec<Stored>,
+    /// The UIDs UNCHANGEDSINCE refused: changed after its MODSEQ.
+    pub modified: Vec<i64>,
+}
+
+/// STORE (and the `\Seen` of a FETCH): the new flags of each target still there. With
+/// `unchanged_since` (CONDSTORE), a target whose MODSEQ in the store is above it is left
+/// alone and reported; the check and the change are one transaction, with the folder locked.
+#[allow(clippy::too_many_arguments)]
 pub async fn store_flags(
     db: &Db,
     account_id: i64,
@@ -396,24 +490,48 @@ pub async fn store_flags(
     targets: Vec<Target>,
     kind: StoreType,
     given: Flags,
-) -> R<Result<Vec<(i64, Flags)>, flags::FlagError>> {
+    unchanged_since: Option<u64>,
+) -> R<Result<StoreResult, flags::FlagError>> {
     db.write("imap store", move |c| {
-        let now_flags = current(c, folder_id, modseq, &targets)?;
-        let mut result = Vec::with_capacity(targets.len());
+        if !mailbox::lock_folder(c, folder_id)? {
+            return Ok(Ok(StoreResult::default()));
+        }
+        let now = match unchanged_since {
+            Some(_) => read_current(c, folder_id, &targets)?,
+            None => current(c, folder_id, modseq, &targets)?,
+        };
+        let mut result = StoreResult::default();
         let mut changes = Vec::new();
-        for (t, cur) in targets.iter().zip(now_flags) {
-            let Some(cur) = cur else { continue };
+        for (t, cur) in targets.iter().zip(now) {
+            let Some((cur, cur_modseq)) = cur else {
+                continue;
+            };
+            if unchanged_since.is_some_and(|u| u64::try_from(cur_modseq).unwrap_or(0) > u) {
+                result.modified.push(t.uid);
+                continue;
+            }
             let cur = Flags::parse(&cur);
             let new = cur.apply(kind, &given);
             if let Err(e) = new.check() {
                 return Ok(Err(e));
             }
-            if new != cur {
+            let changed = new != cur;
+            if changed {
                 changes.push((t.uid, new.stored()));
             }
-            result.push((t.uid, new));
+            result.stored.push(Stored {
+                uid: t.uid,
+                flags: new,
+                modseq: cur_modseq,
+                changed,
+            });
         }
-        mailbox::set_flags(c, account_id, folder_id, &changes, Utc::now())?;
+        if !changes.is_empty() {
+            let m = mailbox::set_flags(c, account_id, folder_id, &changes, Utc::now())?;
+            for s in result.stored.iter_mut().filter(|s| s.changed) {
+                s.modseq = m;
+            }
+        }
         Ok(Ok(result))
     })
     .await
@@ -433,8 +551,8 @@ pub async fn expunge(
             .iter()
             .zip(now_flags)
             .filter(|(_, f)| {
-                f.as_deref()
-                    .is_some_and(|f| Flags::parse(f).has(flags::DELETED))
+                f.as_ref()
+                    .is_some_and(|(f, _)| Flags::parse(f).has(flags::DELETED))
             })
             .map(|(t, _)| t.uid)
             .collect();
@@ -473,7 +591,7 @@ pub async fn copy(
         let present: Vec<(&Target, String)> = targets
             .iter()
             .zip(now_flags)
-            .filter_map(|(t, f)| f.map(|f| (t, f)))
+            .filter_map(|(t, f)| f.map(|(f, _)| (t, f)))
             .collect();
         if present.is_empty() {
             return Ok(Copied::Done {

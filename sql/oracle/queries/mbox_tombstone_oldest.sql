@@ -1,0 +1,3 @@
+SELECT MIN(e.modseq)
+FROM es_expunged e
+WHERE e.folder_id = :folder_id
