@@ -104,7 +104,8 @@ CREATE OR REPLACE PACKAGE BODY dapls AS
     IF p_username IS NULL THEN
       invalid('ModifyUser needs a user name');
     END IF;
-    IF v_attr IS NULL OR NOT REGEXP_LIKE(v_attr, '^[a-z]{1,40}$') OR v_attr IN ('username', 'name', 'domain') THEN
+    IF v_attr IS NULL OR ASCIISTR(v_attr) <> v_attr OR NOT REGEXP_LIKE(v_attr, '^[[:alpha:]]{1,40}$')
+       OR v_attr IN ('username', 'name', 'domain') THEN
       invalid('attribute ' || SUBSTR(p_attribute, 1, 60) || ': the name of an attribute to set');
     END IF;
     IF v_attr = 'password' THEN
@@ -141,28 +142,28 @@ CREATE OR REPLACE PACKAGE BODY dapls AS
                    || arg('members', p_members) || arg('description', p_description));
   END CreateList;
 
-  FUNCTION members (p_verb IN VARCHAR2, p_name IN VARCHAR2, p_domain IN VARCHAR2, p_members IN VARCHAR2) RETURN NUMBER IS
+  FUNCTION list_members (p_verb IN VARCHAR2, p_name IN VARCHAR2, p_domain IN VARCHAR2, p_members IN VARCHAR2) RETURN NUMBER IS
   BEGIN
     IF p_name IS NULL THEN
       invalid('the list name is missing');
     END IF;
     RETURN request('modify publicdl' || arg('name', p_name) || arg('domain', p_domain)
                    || ' ' || p_verb || '=' || quoted(p_verb, NVL(p_members, '')));
-  END members;
+  END list_members;
 
   FUNCTION AddListMembers (p_name IN VARCHAR2, p_domain IN VARCHAR2, p_members IN VARCHAR2) RETURN NUMBER IS
   BEGIN
-    RETURN members('addmembers', p_name, p_domain, p_members);
+    RETURN list_members('addmembers', p_name, p_domain, p_members);
   END AddListMembers;
 
   FUNCTION RemoveListMembers (p_name IN VARCHAR2, p_domain IN VARCHAR2, p_members IN VARCHAR2) RETURN NUMBER IS
   BEGIN
-    RETURN members('removemembers', p_name, p_domain, p_members);
+    RETURN list_members('removemembers', p_name, p_domain, p_members);
   END RemoveListMembers;
 
   FUNCTION SetListMembers (p_name IN VARCHAR2, p_domain IN VARCHAR2, p_members IN VARCHAR2) RETURN NUMBER IS
   BEGIN
-    RETURN members('members', p_name, p_domain, p_members);
+    RETURN list_members('members', p_name, p_domain, p_members);
   END SetListMembers;
 
   FUNCTION DeleteList (p_name IN VARCHAR2, p_domain IN VARCHAR2 DEFAULT NULL) RETURN NUMBER IS
@@ -231,7 +232,7 @@ CREATE OR REPLACE PACKAGE BODY dapls AS
     v_now     TIMESTAMP WITH TIME ZONE := es_api.now_utc;
   BEGIN
     es_api.require_admin;
-    IF v_user IS NULL OR NOT REGEXP_LIKE(v_user, '^[A-Z][A-Z0-9_$#]{0,127}$') THEN
+    IF v_user IS NULL OR ASCIISTR(v_user) <> v_user OR NOT REGEXP_LIKE(v_user, '^[[:alpha:]][[:alnum:]_$#]{0,127}$') THEN
       invalid('Oracle user ' || SUBSTR(p_db_user, 1, 130) || ': expected a plain Oracle identifier');
     END IF;
     IF NVL(p_admin, -1) NOT IN (0, 1) THEN

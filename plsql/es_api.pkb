@@ -209,7 +209,7 @@ CREATE OR REPLACE PACKAGE BODY es_api AS
     v_local := SUBSTR(v_a, 1, v_at - 1);
     v_domain := LOWER(RTRIM(SUBSTR(v_a, v_at + 1), '.'));
     IF LENGTHB(v_local) > 64 OR v_domain IS NULL
-       OR NOT REGEXP_LIKE(v_domain, '^[^.@\[\]]+(\.[^.@\[\]]+)*$') THEN
+       OR NOT REGEXP_LIKE(v_domain, '^[^].@[]+(\.[^].@[]+)*$') THEN
       fail(c_invalid, p_what || '=' || SUBSTR(p_address, 1, 300) || ': expected an address name@domain');
     END IF;
     RETURN v_local || '@' || v_domain;

@@ -66,7 +66,8 @@ CREATE OR REPLACE PACKAGE BODY es_rules AS
   FUNCTION rule_name (p_name IN VARCHAR2) RETURN VARCHAR2 IS
     v_name VARCHAR2(4000 CHAR) := TRIM(p_name);
   BEGIN
-    IF v_name IS NULL OR LENGTH(v_name) > c_max_name OR NOT REGEXP_LIKE(v_name, '^[A-Za-z0-9._-]+$') THEN
+    IF v_name IS NULL OR LENGTH(v_name) > c_max_name OR ASCIISTR(v_name) <> v_name
+       OR NOT REGEXP_LIKE(v_name, '^[[:alnum:]._-]+$') THEN
       invalid('rule name ' || SUBSTR(p_name, 1, 200) || ': expected 1 to 64 letters, digits, ''-'', ''_'' or ''.''');
     END IF;
     RETURN LOWER(v_name);
@@ -141,8 +142,8 @@ CREATE OR REPLACE PACKAGE BODY es_rules AS
   FUNCTION procedure_name (p_value IN VARCHAR2) RETURN VARCHAR2 IS
     v_name VARCHAR2(4000 CHAR) := TRIM(p_value);
   BEGIN
-    IF v_name IS NULL
-       OR NOT REGEXP_LIKE(v_name, '^[A-Za-z][A-Za-z0-9_$#]{0,127}(\.[A-Za-z][A-Za-z0-9_$#]{0,127}){0,2}$') THEN
+    IF v_name IS NULL OR ASCIISTR(v_name) <> v_name
+       OR NOT REGEXP_LIKE(v_name, '^[[:alpha:]][[:alnum:]_$#]{0,127}(\.[[:alpha:]][[:alnum:]_$#]{0,127}){0,2}$') THEN
       invalid('procedure=' || SUBSTR(p_value, 1, 200) || ': expected a PL/SQL procedure name (name, package.name or schema.package.name)');
     END IF;
     RETURN v_name;

@@ -346,7 +346,7 @@ CREATE OR REPLACE PACKAGE BODY im_api AS
       WHEN 'DRAFT' THEN RETURN has_flag(v_m.flags, '\Draft');
       WHEN 'SIZE' THEN RETURN TO_CHAR(v_m.size_bytes);
       WHEN 'INTERNALDATE' THEN
-        RETURN TO_CHAR(v_m.internal_date AT TIME ZONE '+00:00', 'YYYY-MM-DD"T"HH24:MI:SS"Z"');
+        RETURN TO_CHAR(SYS_EXTRACT_UTC(v_m.internal_date), 'YYYY-MM-DD"T"HH24:MI:SS"Z"');
       WHEN 'MODSEQ' THEN RETURN TO_CHAR(v_m.modseq);
       WHEN 'MESSAGEID' THEN RETURN v_m.rfc822_msgid;
       WHEN 'GUID' THEN RETURN v_m.guid;
@@ -628,7 +628,7 @@ CREATE OR REPLACE PACKAGE BODY im_api AS
                            '{recipient}', es_api.account_address), '{date}', v_date);
   END expand;
 
-  FUNCTION forward (p_uid IN NUMBER, p_to IN VARCHAR2, p_text IN VARCHAR2, p_subject IN VARCHAR2) RETURN VARCHAR2 IS
+  FUNCTION forward_message (p_uid IN NUMBER, p_to IN VARCHAR2, p_text IN VARCHAR2, p_subject IN VARCHAR2) RETURN VARCHAR2 IS
     v_m t_message := current_message(p_uid);
   BEGIN
     iosend.NEW_MESSAGE;
@@ -641,12 +641,12 @@ CREATE OR REPLACE PACKAGE BODY im_api AS
     iosend.ADD_CONTENT(content_of(v_m.message_id));
     iosend.ADD_MIME_MARKER('mixed');
     RETURN iosend.SUBMIT(p_to => p_to);
-  END forward;
+  END forward_message;
 
   FUNCTION ForwardTo (p_uid IN NUMBER, p_to IN VARCHAR2, p_comment IN VARCHAR2 DEFAULT NULL) RETURN VARCHAR2 IS
   BEGIN
     trace('ForwardTo ' || p_uid || ' ' || p_to);
-    RETURN forward(p_uid, p_to, p_comment, 'Fwd: {subject}');
+    RETURN forward_message(p_uid, p_to, p_comment, 'Fwd: {subject}');
   END ForwardTo;
 
   FUNCTION ForwardWithTemplate (
@@ -656,7 +656,7 @@ CREATE OR REPLACE PACKAGE BODY im_api AS
     p_subject  IN VARCHAR2 DEFAULT 'Fwd: {subject}') RETURN VARCHAR2 IS
   BEGIN
     trace('ForwardWithTemplate ' || p_uid || ' ' || p_to);
-    RETURN forward(p_uid, p_to, p_template, NVL(p_subject, 'Fwd: {subject}'));
+    RETURN forward_message(p_uid, p_to, p_template, NVL(p_subject, 'Fwd: {subject}'));
   END ForwardWithTemplate;
 
   FUNCTION BlindCopyTo (p_uid IN NUMBER, p_to IN VARCHAR2) RETURN NUMBER IS

@@ -83,7 +83,7 @@ CREATE OR REPLACE PACKAGE BODY iosend AS
   END encode_words;
 
   -- A parameter value (file names): quoted, or RFC 2231 encoded when it is not ASCII.
-  FUNCTION param (p_name IN VARCHAR2, p_value IN VARCHAR2) RETURN VARCHAR2 IS
+  FUNCTION mime_param (p_name IN VARCHAR2, p_value IN VARCHAR2) RETURN VARCHAR2 IS
     v_escaped VARCHAR2(32767);
   BEGIN
     IF is_ascii(p_value) THEN
@@ -92,7 +92,7 @@ CREATE OR REPLACE PACKAGE BODY iosend AS
     v_escaped := UTL_URL.ESCAPE(p_value, TRUE, 'AL32UTF8');
     v_escaped := REPLACE(REPLACE(REPLACE(REPLACE(v_escaped, '''', '%27'), '*', '%2A'), '(', '%28'), ')', '%29');
     RETURN p_name || '*=UTF-8''''' || v_escaped;
-  END param;
+  END mime_param;
 
   -- The Oracle user, as a word of the Received header.
   FUNCTION word (p_text IN VARCHAR2) RETURN VARCHAR2 IS
@@ -136,8 +136,8 @@ CREATE OR REPLACE PACKAGE BODY iosend AS
     END LOOP;
   END put_base64;
 
-  -- The text of a part in UTF-8 with CRLF line ends.
-  FUNCTION text_bytes (p_text IN CLOB) RETURN BLOB IS
+  -- The text of a part in UTF-8 with CRLF line ends; p_chars: its length in characters.
+  FUNCTION text_bytes (p_text IN CLOB, p_chars OUT NUMBER) RETURN BLOB IS
     v_text  CLOB;
     v_bytes BLOB;
     v_dest  INTEGER := 1;
@@ -146,10 +146,12 @@ CREATE OR REPLACE PACKAGE BODY iosend AS
     v_warn  INTEGER;
   BEGIN
     DBMS_LOB.CREATETEMPORARY(v_bytes, TRUE);
+    p_chars := 0;
     IF p_text IS NULL OR DBMS_LOB.GETLENGTH(p_text) = 0 THEN
       RETURN v_bytes;
     END IF;
     v_text := REPLACE(REPLACE(REPLACE(p_text, c_crlf, CHR(10)), CHR(13), CHR(10)), CHR(10), c_crlf);
+    p_chars := DBMS_LOB.GETLENGTH(v_text);
     DBMS_LOB.CONVERTTOBLOB(v_bytes, v_text, DBMS_LOB.LOBMAXSIZE, v_dest, v_src,
                            NLS_CHARSET_ID('AL32UTF8'), v_ctx, v_warn);
     IF DBMS_LOB.ISTEMPORARY(v_text) = 1 THEN
@@ -170,6 +172,7 @@ CREATE OR REPLACE PACKAGE BODY iosend AS
     v_type     VARCHAR2(2000 CHAR) := v_part.content_type;
     v_body     t_body;
     v_long     BOOLEAN := FALSE;
+    v_chars    NUMBER;
   BEGIN
     IF v_part.kind = 'DATA' AND v_part.mime_type = 'message/rfc822' THEN
       -- an embedded message is written as it is (RFC 2046 allows no base64 there)
@@ -179,27 +182,27 @@ CREATE OR REPLACE PACKAGE BODY iosend AS
       v_bytes := v_part.data_body;
       v_encoding := 'base64';
     ELSE
-      v_bytes := text_bytes(v_part.text_body);
+      v_bytes := text_bytes(v_part.text_body, v_chars);
       IF v_part.text_body IS NOT NULL THEN
         v_long := REGEXP_INSTR(v_part.text_body, '[^' || CHR(10) || CHR(13) || ']{250}') > 0;
       END IF;
       IF v_long THEN
         v_encoding := 'base64';
-      ELSIF v_part.text_body IS NULL
-            OR DBMS_LOB.GETLENGTH(v_bytes) = DBMS_LOB.GETLENGTH(v_part.text_body) THEN
+      ELSIF DBMS_LOB.GETLENGTH(v_bytes) = v_chars THEN
+        -- as many bytes as characters: ASCII
         v_encoding := '7bit';
       ELSE
         v_encoding := '8bit';
       END IF;
     END IF;
     IF v_part.file_name IS NOT NULL AND NOT REGEXP_LIKE(v_type, ';\s*name\*?=', 'i') THEN
-      v_type := v_type || '; ' || param('name', v_part.file_name);
+      v_type := v_type || '; ' || mime_param('name', v_part.file_name);
     END IF;
     put(p_content, 'Content-Type: ' || v_type || c_crlf);
     put(p_content, 'Content-Transfer-Encoding: ' || v_encoding || c_crlf);
     IF v_part.disposition IS NOT NULL THEN
       put(p_content, 'Content-Disposition: ' || v_part.disposition
-                     || CASE WHEN v_part.file_name IS NOT NULL THEN '; ' || param('filename', v_part.file_name) END
+                     || CASE WHEN v_part.file_name IS NOT NULL THEN '; ' || mime_param('filename', v_part.file_name) END
                      || c_crlf);
     END IF;
     IF v_part.description IS NOT NULL THEN
@@ -349,7 +352,7 @@ CREATE OR REPLACE PACKAGE BODY iosend AS
   PROCEDURE ADD_MIME_MARKER (p_subtype IN VARCHAR2 DEFAULT 'mixed') IS
     v_sub VARCHAR2(64) := LOWER(TRIM(NVL(p_subtype, 'mixed')));
   BEGIN
-    IF NOT REGEXP_LIKE(v_sub, '^[a-z0-9][a-z0-9.+-]{0,40}$') THEN
+    IF ASCIISTR(v_sub) <> v_sub OR NOT REGEXP_LIKE(v_sub, '^[[:alnum:]][[:alnum:].+-]{0,40}$') THEN
       invalid('multipart subtype ' || SUBSTR(p_subtype, 1, 60) || ': expected mixed, alternative, related ...');
     END IF;
     g_multipart := v_sub;
@@ -367,7 +370,8 @@ CREATE OR REPLACE PACKAGE BODY iosend AS
       invalid('content type: one line of at most 900 characters');
     END IF;
     v_part.mime_type := LOWER(TRIM(REGEXP_SUBSTR(v_type, '^[^;]+')));
-    IF NOT REGEXP_LIKE(v_part.mime_type, '^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$') THEN
+    IF ASCIISTR(v_part.mime_type) <> v_part.mime_type
+       OR NOT REGEXP_LIKE(v_part.mime_type, '^[[:alnum:]!#$&^_.+-]+/[[:alnum:]!#$&^_.+-]+$') THEN
       invalid('content type ' || SUBSTR(p_content_type, 1, 200) || ': expected type/subtype');
     END IF;
     IF v_part.mime_type LIKE 'multipart/%' THEN

@@ -824,3 +824,65 @@ fn the_postman_process_performs_requests_after_they_are_committed() {
     }
     let _ = child.wait();
 }
+
+#[test]
+fn the_intake_records_where_each_part_body_lies_for_im_api() {
+    use esmail::mail::intake::{self, Submission, Trace};
+    let f = Fixture::new(USERS);
+    let msg = b"From: a@example.org\r\nTo: jdoe@acme.com\r\nSubject: parts\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n\
+--B\r\nContent-Type: text/plain\r\n\r\nhello\r\n\
+--B\r\nContent-Type: application/octet-stream; name=\"x.bin\"\r\n\
+Content-Transfer-Encoding: base64\r\n\r\nAAECAwQ=\r\n\
+--B\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n\
+caf=C3=A9=\r\n au lait\r\n--B--\r\n";
+    let guid = uuid::Uuid::new_v4().to_string();
+    let now = Utc::now();
+    let trace = intake::received_header(&Trace {
+        helo: "client",
+        remote_ip: "127.0.0.1",
+        by: "mx.acme.com",
+        with: "ESMTP",
+        id: &guid,
+        for_rcpt: None,
+        at: now,
+    });
+    let mut content = trace.into_bytes();
+    content.extend_from_slice(msg);
+    let inspected = intake::inspect(msg).unwrap();
+    let q = intake::submit(
+        &f.store,
+        &Submission {
+            node_id: f.node_id,
+            entry_guid: &guid,
+            sender: Some("a@example.org"),
+            recipients: &["jdoe@acme.com".to_string()],
+            submitted_by: None,
+            content: &content,
+            inspected: &inspected,
+            received_at: now,
+        },
+    )
+    .unwrap();
+    let mut st =
+        f.db.prepare(
+            "SELECT part_no, body_offset, body_bytes, transfer_encoding FROM es_message_part
+             WHERE message_id = ?1 ORDER BY part_no",
+        )
+        .unwrap();
+    let rows: Vec<(i64, i64, i64, Option<String>)> = st
+        .query_map([q.message_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let body = |i: usize| &content[rows[i].1 as usize..(rows[i].1 + rows[i].2) as usize];
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(body(0), b"hello");
+    assert_eq!(body(1), b"AAECAwQ=");
+    assert_eq!(rows[1].3.as_deref(), Some("BASE64"));
+    assert_eq!(body(2), b"caf=C3=A9=\r\n au lait");
+    assert_eq!(rows[2].3.as_deref(), Some("QUOTED-PRINTABLE"));
+    assert_eq!(rows[0].3, None);
+}

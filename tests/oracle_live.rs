@@ -231,7 +231,7 @@ fn plsql_units() -> Vec<std::path::PathBuf> {
 
 fn oracle_of(c: &mut Conn) -> &mut oracle::Connection {
     match c {
-        Conn::Oracle(raw) => &mut **raw,
+        Conn::Oracle(raw) => raw,
         Conn::Sqlite(_) => panic!("not an Oracle connection"),
     }
 }
@@ -240,16 +240,23 @@ fn oracle_of(c: &mut Conn) -> &mut oracle::Connection {
 /// packages, and two new accounts; returns (store, domain, sender, recipient).
 fn plsql_fixture() -> (Store, String, String, String) {
     let store = live_store_of(4);
-    esmail::admin::init::init(&store, &defines(), Some("plsql-live.test"))
-        .unwrap_or_else(|e| panic!("init: {e}"));
-    {
-        let mut c = store.conn().unwrap_or_else(|e| panic!("{e}"));
+    // once per test process: replacing a package while another session of the same process
+    // uses it would discard that session's package state (ORA-04068)
+    static INSTALLED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    let installed = INSTALLED.get_or_init(|| {
+        esmail::admin::init::init(&store, &defines(), Some("plsql-live.test"))
+            .map_err(|e| format!("init: {e}"))?;
+        let mut c = store.conn().map_err(|e| e.to_string())?;
         for unit in plsql_units() {
-            let text = std::fs::read_to_string(&unit).unwrap();
+            let text = std::fs::read_to_string(&unit).map_err(|e| e.to_string())?;
             let name = unit.file_name().unwrap().to_string_lossy().to_string();
             esmail::store::oracle::run_script(oracle_of(&mut c), &name, &text, &defines())
-                .unwrap_or_else(|e| panic!("installing {name}: {e}"));
+                .map_err(|e| format!("installing {name}: {e}"))?;
         }
+        Ok(())
+    });
+    if let Err(e) = installed {
+        panic!("{e}");
     }
     let domain = store
         .read(|c| system::setting(c, system::DEFAULT_DOMAIN))

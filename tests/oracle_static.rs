@@ -207,3 +207,45 @@ fn a_sample_may_create_its_own_table_but_not_invent_esmail_columns() {
         "the sample's own table was not known:\n{out}"
     );
 }
+
+#[test]
+fn a_package_body_that_differs_from_its_specification_is_reported() {
+    let dir = copy_of_sql();
+    let plsql = dir.path().join("plsql");
+    std::fs::create_dir_all(&plsql).unwrap();
+    // Both parse; Oracle would refuse the body (PLS-00323: f has no body with this header).
+    std::fs::write(
+        plsql.join("zz_pair.pks"),
+        "CREATE OR REPLACE PACKAGE zz_pair AS\n\
+         \x20 FUNCTION f (p_x IN NUMBER DEFAULT 1) RETURN NUMBER;\n\
+         \x20 PROCEDURE g;\n\
+         END zz_pair;\n\
+         /\n",
+    )
+    .unwrap();
+    std::fs::write(
+        plsql.join("zz_pair.pkb"),
+        "CREATE OR REPLACE PACKAGE BODY zz_pair AS\n\
+         \x20 FUNCTION f (p_x IN NUMBER DEFAULT 2) RETURN NUMBER IS\n\
+         \x20 BEGIN\n\
+         \x20   RETURN p_x;\n\
+         \x20 END f;\n\
+         \x20 PROCEDURE g IS\n\
+         \x20 BEGIN\n\
+         \x20   NULL;\n\
+         \x20 END g;\n\
+         END zz_pair;\n\
+         /\n",
+    )
+    .unwrap();
+    let (ok, out) = check(dir.path());
+    assert!(!ok, "the checker accepted a body that differs:\n{out}");
+    assert!(
+        out.contains("plsql/zz_pair.pks:2:") && out.contains("FUNCTION f"),
+        "the report does not name the declaration:\n{out}"
+    );
+    assert!(
+        !out.contains("PROCEDURE g"),
+        "a matching subprogram was reported:\n{out}"
+    );
+}

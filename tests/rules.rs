@@ -853,14 +853,16 @@ add action rule=keep username=kim do=moveto folder=Elsewhere;
 #[test]
 fn a_postman_killed_mid_way_repeats_no_rule_action() {
     let n = Node::new();
-    n.iofcmgr(&(users(&["jdoe", "ann", "carol"])
-        + r#"
+    n.iofcmgr(
+        &(users(&["jdoe", "ann", "carol"])
+            + r#"
 create rule name=spread username=jdoe;
 add action rule=spread username=jdoe do=bcc to=ann@acme.com;
 add action rule=spread username=jdoe do=forward to=carol@acme.com;
 add action rule=spread username=jdoe do=copyto folder=Archive;
 register paramvalue server=postman instance=1 parameter=lease_seconds value=3;
-"#))
+"#),
+    )
     .ok();
     // queued before the node runs, so that the Postman is killed in the middle of them (the
     // entries it held are taken over when their 3 s lease expires)
@@ -933,8 +935,15 @@ register paramvalue server=postman instance=1 parameter=lease_seconds value=3;
             && r.folder_count("carol", "INBOX") >= total
     });
     settle(&r);
-    assert!(at_kill < total, "the Postman was killed mid-way ({at_kill})");
-    assert_ne!(r.running_pid("postman", "1"), pid, "the Guardian restarted it");
+    assert!(
+        at_kill < total,
+        "the Postman was killed mid-way ({at_kill})"
+    );
+    assert_ne!(
+        r.running_pid("postman", "1"),
+        pid,
+        "the Guardian restarted it"
+    );
     for (user, folder) in [
         ("jdoe", "INBOX"),
         ("jdoe", "Archive"),

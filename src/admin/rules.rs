@@ -1,4 +1,4 @@
-//! The IOFCMGR statements of server-side rules (docs/iofcmgr.md, section 9; docs/rules.md):
+//! The IOFCMGR statements of server-side rules (docs/iofcmgr.md, section 10; docs/rules.md):
 //!
 //! ```text
 //! create rule  name=N OWNER [event=delivery] [position=P] [description=T] [group=G] [active=yes|no];

@@ -12,8 +12,9 @@
 //!    The entry's recipients are rewritten in one transaction as the expanded list (the
 //!    submitted recipients stay below position [`EXPANDED_POS`], expanded ones from there on;
 //!    a recipient that is already its own single target is kept as it is).
-//! 2. **Delivery** ([`deliver`]): one transaction per (message, account) appends a pointer to
-//!    the account's INBOX (the content is never copied) and marks that recipient DONE, so a
+//! 2. **Delivery** ([`deliver`]): one transaction per (message, account) runs the account's
+//!    server-side rules ([`crate::rules`]), appends a pointer to the account's INBOX (or the
+//!    folder its rules chose; the content is never copied) and marks that recipient DONE, so a
 //!    redo after a crash never delivers a DONE recipient again. A disabled or full account, an
 //!    unknown address, an expansion that reaches nobody: that recipient is FAILED with a
 //!    reason. Outside addresses and accounts homed on other nodes go to the GATEWAY (`smtp`)
@@ -22,6 +23,10 @@
 //!    content stays until the Collector finds nothing refers to it), after a non-delivery
 //!    report (RFC 3464) for the FAILED ones has been queued to the sender in the same
 //!    transaction; a message whose sender is invalid goes to the Dead Message queue instead.
+//!
+//! Between two rounds the Postman also performs the requests the PL/SQL packages left in the
+//! store after their writer committed ([`requests`]: mailbox changes from IM_API, directory
+//! changes from DAPLS).
 //!
 //! A store error releases the entry with `attempts + 1` and a growing delay ([`backoff`]); after
 //! `max_attempts` attempts it goes to the Dead Message queue.

@@ -29,7 +29,7 @@ use crate::mail::{auto, folder_name, intake};
 use crate::store::delivery::{self as repo, Append, MessageInfo, Refusal};
 use crate::store::mailbox::{self, NewPointer};
 use crate::store::queue::{self, NewEntry, Queue};
-use crate::store::rules::{self as store, StoredRule};
+use crate::store::rules as store;
 use crate::store::{system, Conn, Dialect, StoreError};
 
 /// One message for one account, as the Postman delivers it.
@@ -184,14 +184,13 @@ pub fn deliver(
     d: &Delivery<'_>,
     cache: &mut MessageCache,
 ) -> Result<Result<Delivered, Refusal>, DeliveryError> {
-    let rules = if d.mode == Mode::WithoutRules {
-        Vec::new()
-    } else {
-        match mailbox::account(c, d.account_id)? {
-            Some(a) => store::for_account(c, EVENT_DELIVERY, d.account_id, a.domain_id)?,
-            None => return Ok(Err(Refusal::NoAccount)),
-        }
+    if d.mode == Mode::WithoutRules {
+        return plain(c, d);
+    }
+    let Some(account) = mailbox::account(c, d.account_id)? else {
+        return Ok(Err(Refusal::NoAccount));
     };
+    let rules = store::for_account(c, EVENT_DELIVERY, d.account_id, account.domain_id)?;
     if rules.is_empty() {
         return plain(c, d);
     }
@@ -202,9 +201,6 @@ pub fn deliver(
     if let Err(r) = repo::room_for(c, d.account_id, d.message.size)? {
         return Ok(Err(r));
     }
-    let Some(account) = mailbox::account(c, d.account_id)? else {
-        return Ok(Err(Refusal::NoAccount));
-    };
     cache.load(c)?;
     let raw = cache.content.as_deref().unwrap_or_default();
     let attachments = cache.attachments.as_deref().unwrap_or_default();
@@ -780,17 +776,4 @@ fn send(
         &intake::Prepared::of(content),
     )?;
     Ok(())
-}
-
-/// The rules that will run for an account, for tests and tools.
-pub fn rules_for(c: &mut Conn, account_id: i64) -> Result<Vec<StoredRule>> {
-    let Some(a) = mailbox::account(c, account_id)? else {
-        return Err(RuleError::NotFound(format!("no account {account_id}")));
-    };
-    Ok(store::for_account(
-        c,
-        EVENT_DELIVERY,
-        account_id,
-        a.domain_id,
-    )?)
 }

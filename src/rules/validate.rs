@@ -73,7 +73,7 @@ pub fn text(what: &str, v: &str, max: usize) -> Result<String> {
 pub fn opt_line(what: &str, v: Option<&str>, max: usize) -> Result<Option<String>> {
     match v {
         None => Ok(None),
-        Some(s) if s.is_empty() => Ok(None),
+        Some("") => Ok(None),
         Some(s) => line(what, s, max).map(Some),
     }
 }
@@ -82,7 +82,7 @@ pub fn opt_line(what: &str, v: Option<&str>, max: usize) -> Result<Option<String
 pub fn opt_text(what: &str, v: Option<&str>, max: usize) -> Result<Option<String>> {
     match v {
         None => Ok(None),
-        Some(s) if s.is_empty() => Ok(None),
+        Some("") => Ok(None),
         Some(s) => text(what, s, max).map(Some),
     }
 }

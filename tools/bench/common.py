@@ -644,6 +644,16 @@ def ratio(a, b):
     return f"{a / b:.2f}" if b else "n/a"
 
 
+def loadavg():
+    """The 1-minute load average: other work on the machine skews every figure but the CPU
+    per command."""
+    try:
+        with open("/proc/loadavg") as f:
+            return float(f.read().split()[0])
+    except OSError:
+        return float("nan")
+
+
 def header(title):
     print(f"{title}: esmail {esmail_commit()} against Dovecot {dovecot_version()} "
-          f"({os.cpu_count()} cores, {time.strftime('%Y-%m-%d')})")
+          f"({os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}, load average {loadavg():.1f})")

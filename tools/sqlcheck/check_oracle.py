@@ -27,7 +27,9 @@ DIR (default: the repository that holds this file) is read, never written. Check
      statements and views - names only declared tables and, per table, only their columns
      (PL/SQL variables, parameters, record fields, :NEW/:OLD and INTO targets are told apart
      from columns with parseora's syntax tree). The views of sql/oracle/views are added to the
-     catalog for the other files.
+     catalog for the other files;
+  h. each subprogram a package specification plsql/NAME.pks declares is defined in plsql/NAME.pkb
+     with the same header (Oracle refuses a body that differs: PLS-00323, PLS-00593).
 
 Prints one `path:line: message` line per problem and exits 1, or a one-line summary and exits 0.
 Exits 2 when sqlglot or parseora is missing.
@@ -1359,6 +1361,65 @@ def check_plsql(report: Report, root: Path, cat: Catalog) -> None:
                 PlsqlUnit(report, local, rp, it, declared).check()
 
 
+def plsql_words(text: str) -> str:
+    """A unit's text without comments and with one space between words (string literals kept),
+    for comparing a package specification's declarations with its body's."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        if text.startswith("--", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            out.append(" ")
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            i = n if j < 0 else j + 2
+            out.append(" ")
+        elif text[i] == "'":
+            j = i + 1
+            while j < n:
+                if text[j] == "'" and j + 1 < n and text[j + 1] == "'":
+                    j += 2
+                elif text[j] == "'":
+                    break
+                else:
+                    j += 1
+            out.append(text[i:j + 1])
+            i = j + 1
+        else:
+            out.append(text[i])
+            i += 1
+    return re.sub(r"\s+", " ", "".join(out)).strip()
+
+
+SUBPROGRAM_DECL = re.compile(r"(?i)\b((?:PROCEDURE|FUNCTION) [A-Za-z_][\w$#]*(?: ?\((?:[^;']|'(?:[^']|'')*')*?\))?"
+                             r"(?: RETURN [\w.%$# ]+?)?) ?;")
+
+
+def check_package_pairs(report: Report, root: Path) -> None:
+    """Each subprogram a package specification (plsql/NAME.pks) declares is defined in its body
+    (plsql/NAME.pkb) with the same header, parameter names, modes, types and defaults included:
+    Oracle compiles a body that differs with PLS-00323 / PLS-00593, which parseora cannot see."""
+    plsql = root / "plsql"
+    if not plsql.is_dir():
+        return
+    for spec in sorted(plsql.glob("*.pks")):
+        body = spec.with_suffix(".pkb")
+        rp = rel(root, spec)
+        if not body.is_file():
+            report.add(rp, 1, f"no package body {body.name} next to the specification")
+            continue
+        st, bt = plsql_words(read_text(spec)), plsql_words(read_text(body))
+        for m in SUBPROGRAM_DECL.finditer(st):
+            decl = m.group(1)
+            if not re.search(re.escape(decl) + r" ?(?:IS|AS)\b", bt, re.I):
+                name = decl.split(" ", 2)[1]
+                raw = read_text(spec)
+                at = re.search(r"(?im)^\s*(?:PROCEDURE|FUNCTION)\s+" + re.escape(name) + r"\b", raw)
+                line = raw.count("\n", 0, at.start()) + 1 if at else 1
+                report.add(rp, line, f"{decl[:120]}: {body.name} defines no subprogram with this exact header "
+                                     "(Oracle: PLS-00323 or PLS-00593)")
+
+
 # ---------------------------------------------------------------------------------------- main
 
 def run(root: Path) -> Report:
@@ -1370,6 +1431,7 @@ def run(root: Path) -> Report:
     check_overrides(report, root)
     check_reference_data(report, root, oracle_steps, sqlite_steps)
     check_plsql(report, root, cat)
+    check_package_pairs(report, root)
     return report
 
 

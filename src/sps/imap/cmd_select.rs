@@ -296,3 +296,107 @@ impl Session {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::mailbox::{Folder, MessageRow};
+    use chrono::Utc;
+
+    /// UIDs 2, 4, 6, 7, 9 with MODSEQs 3, 12, 5, 14, 20; UIDNEXT 11.
+    fn mailbox() -> Selected {
+        let rows: Vec<MessageRow> = [(2, 3), (4, 12), (6, 5), (7, 14), (9, 20)]
+            .iter()
+            .map(|&(uid, modseq)| MessageRow {
+                uid,
+                message_id: uid,
+                flags: if uid == 4 {
+                    "\\Seen".into()
+                } else {
+                    String::new()
+                },
+                modseq,
+                internal_date: Utc::now(),
+                size: 1,
+            })
+            .collect();
+        let f = Folder {
+            folder_id: 1,
+            path: "INBOX".into(),
+            special_use: None,
+            uidvalidity: 7,
+            next_uid: 11,
+            highest_modseq: 20,
+            message_count: 5,
+            recent_uid: 11,
+        };
+        Selected::new(&f, "INBOX".into(), false, &rows, 11)
+    }
+
+    fn lines(r: &Resync, v: &Vanished) -> String {
+        let mut out = Vec::new();
+        resync_lines(&mailbox(), r, v, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    fn resync(known: Option<&str>, seq_match: Vec<(u32, u32)>) -> Resync {
+        Resync {
+            uidvalidity: 7,
+            modseq: 10,
+            known: known.map(|k| Ranges::new(&k.parse().unwrap(), u32::MAX)),
+            seq_match,
+        }
+    }
+
+    #[test]
+    fn resynchronization_from_the_tombstones() {
+        // the client knew 1:8 at MODSEQ 10; 3 and 5 were expunged after it, 8 too, 1 before
+        let v = Vanished {
+            uids: vec![3, 5, 8],
+            complete: true,
+        };
+        assert_eq!(
+            lines(&resync(Some("1:8"), vec![]), &v),
+            "* VANISHED (EARLIER) 3,5,8\r\n\
+             * 2 FETCH (UID 4 FLAGS (\\Seen) MODSEQ (12))\r\n\
+             * 4 FETCH (UID 7 FLAGS () MODSEQ (14))\r\n\
+             * 5 FETCH (UID 9 FLAGS () MODSEQ (20))\r\n"
+        );
+        // only what it knows (and what is new above it)
+        assert_eq!(
+            lines(&resync(Some("2:5"), vec![]), &v),
+            "* VANISHED (EARLIER) 3,5\r\n\
+             * 2 FETCH (UID 4 FLAGS (\\Seen) MODSEQ (12))\r\n\
+             * 4 FETCH (UID 7 FLAGS () MODSEQ (14))\r\n\
+             * 5 FETCH (UID 9 FLAGS () MODSEQ (20))\r\n"
+        );
+        let v = Vanished {
+            uids: vec![],
+            complete: true,
+        };
+        assert!(!lines(&resync(None, vec![]), &v).contains("VANISHED"));
+    }
+
+    #[test]
+    fn resynchronization_without_all_the_tombstones() {
+        // purged tombstones: every known UID missing, 1 included
+        let v = Vanished {
+            uids: vec![8],
+            complete: false,
+        };
+        let out = lines(&resync(Some("1:8"), vec![]), &v);
+        assert!(out.starts_with("* VANISHED (EARLIER) 1,3,5,8\r\n"), "{out}");
+        // no known UIDs: 1 to UIDNEXT-1
+        let out = lines(&resync(None, vec![]), &v);
+        assert!(
+            out.starts_with("* VANISHED (EARLIER) 1,3,5,8,10\r\n"),
+            "{out}"
+        );
+        // the client's message 2 was UID 4, as now: nothing went below 4
+        let out = lines(&resync(Some("1:8"), vec![(1, 1), (2, 4)]), &v);
+        assert!(out.starts_with("* VANISHED (EARLIER) 5,8\r\n"), "{out}");
+        // a pair that no longer matches proves nothing
+        let out = lines(&resync(Some("1:8"), vec![(4, 6)]), &v);
+        assert!(out.starts_with("* VANISHED (EARLIER) 1,3,5,8\r\n"), "{out}");
+    }
+}

@@ -375,6 +375,34 @@ mod tests {
     }
 
     #[test]
+    fn modseq_item_and_modseq_with_flags() {
+        use imap_codec::imap_types::fetch::MessageDataItemName as N;
+        let names = |v: Vec<N<'static>>| MacroOrMessageDataItemNames::MessageDataItemNames(v);
+        let render = |p: &Plan, flags_too| {
+            let mut out = Vec::new();
+            p.render(&mut out, 1, &msg(), flags_too, None, None);
+            String::from_utf8(out).unwrap()
+        };
+        let p = Plan::new(&names(vec![N::ModSeq]), false).unwrap();
+        assert!(p.has_modseq() && !p.has_flags());
+        assert_eq!(render(&p, false), "* 1 FETCH (MODSEQ (1))\r\n");
+        // CONDSTORE on: the MODSEQ goes with the FLAGS, asked for or set by the FETCH
+        let mut p = Plan::new(&names(vec![N::Rfc822Size]), true).unwrap();
+        p.modseq_with_flags = true;
+        assert_eq!(render(&p, false), "* 1 FETCH (UID 42 RFC822.SIZE 123)\r\n");
+        assert_eq!(
+            render(&p, true),
+            "* 1 FETCH (UID 42 RFC822.SIZE 123 FLAGS (\\Seen \\Recent) MODSEQ (1))\r\n"
+        );
+        let mut p = Plan::new(&names(vec![N::Flags, N::ModSeq]), false).unwrap();
+        p.modseq_with_flags = true;
+        assert_eq!(
+            render(&p, false),
+            "* 1 FETCH (FLAGS (\\Seen \\Recent) MODSEQ (1))\r\n"
+        );
+    }
+
+    #[test]
     fn section_labels() {
         let label = |s: Option<Section<'static>>| {
             let mut out = Vec::new();

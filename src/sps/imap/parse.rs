@@ -554,6 +554,120 @@ mod tests {
         assert_eq!(d.list, Options::default());
     }
 
+    fn saved(uid: bool) -> Option<String> {
+        Some(if uid { "10:12,15" } else { "1:3,5" }.to_string())
+    }
+
+    fn none_saved(_: bool) -> Option<String> {
+        Some(String::new())
+    }
+
+    /// The command decoded, re-encoded as text.
+    fn text(d: &Decoded) -> String {
+        use imap_codec::encode::Encoder;
+        String::from_utf8(
+            imap_codec::CommandCodec::default()
+                .encode(&d.command)
+                .dump(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn search_return_options() {
+        let d = command(b"a SEARCH RETURN (MIN max) ALL\r\n").unwrap();
+        assert!(matches!(
+            d.command.body,
+            CommandBody::Search { uid: false, .. }
+        ));
+        let r = d.search.unwrap();
+        assert!(r.min && r.max && !r.all && !r.count && !r.save);
+        let d = command(b"a uid search return () seen unseen\r\n").unwrap();
+        assert!(matches!(
+            d.command.body,
+            CommandBody::Search { uid: true, .. }
+        ));
+        assert_eq!(
+            d.search,
+            Some(SearchReturn {
+                all: true,
+                ..Default::default()
+            })
+        );
+        assert_eq!(text(&d), "a UID SEARCH SEEN UNSEEN\r\n");
+        let d = command(b"a SEARCH RETURN (SAVE) CHARSET UTF-8 SUBJECT x\r\n").unwrap();
+        assert!(d.search.unwrap().save);
+        // a plain SEARCH is not an extended one
+        assert_eq!(command(b"a SEARCH ALL\r\n").unwrap().search, None);
+        assert_eq!(
+            command(b"a SEARCH RETURN (PARTIAL 1:5) ALL\r\n").unwrap_err(),
+            Invalid::SearchOption("PARTIAL".into())
+        );
+        assert_eq!(
+            command(b"a SEARCH RETURN ALL\r\n").unwrap_err(),
+            Invalid::Syntax
+        );
+        assert!(saves_search(b"a UID SEARCH RETURN (MIN SAVE) FROB\r\n"));
+        assert!(!saves_search(b"a SEARCH RETURN (MIN) SAVE\r\n"));
+        assert!(!saves_search(b"a FETCH 1 (SAVE)\r\n"));
+    }
+
+    #[test]
+    fn the_saved_result_where_a_set_is_expected() {
+        let d = command_with(b"a FETCH $ (FLAGS)\r\n", &saved).unwrap();
+        assert_eq!(text(&d), "a FETCH 1:3,5 FLAGS\r\n");
+        assert!(!d.empty_set);
+        let d = command_with(b"a UID FETCH $ FLAGS\r\n", &saved).unwrap();
+        assert_eq!(text(&d), "a UID FETCH 10:12,15 FLAGS\r\n");
+        let d = command_with(b"a STORE $ +FLAGS (\\Seen)\r\n", &saved).unwrap();
+        assert_eq!(text(&d), "a STORE 1:3,5 +FLAGS (\\Seen)\r\n");
+        let d = command_with(b"a UID COPY $ Trash\r\n", &saved).unwrap();
+        assert_eq!(text(&d), "a UID COPY 10:12,15 Trash\r\n");
+        let d = command_with(b"a MOVE $ Trash\r\n", &saved).unwrap();
+        assert_eq!(text(&d), "a MOVE 1:3,5 Trash\r\n");
+        let d = command_with(b"a UID EXPUNGE $\r\n", &saved).unwrap();
+        assert_eq!(text(&d), "a UID EXPUNGE 10:12,15\r\n");
+        // SEARCH keys: `$` alone or after UID; not as an argument, nor in a string or literal
+        let d = command_with(b"a SEARCH $ SUBJECT $ OR UID $ TO \"$\"\r\n", &saved).unwrap();
+        assert_eq!(
+            text(&d),
+            "a SEARCH UID 10:12,15 SUBJECT $ OR UID 10:12,15 TO \"$\"\r\n"
+        );
+        let d = command_with(
+            b"a UID SEARCH RETURN (SAVE) HEADER X-A $ NOT ($) BODY {3}\r\n$ $ $\r\n",
+            &saved,
+        )
+        .unwrap();
+        assert_eq!(
+            text(&d),
+            "a UID SEARCH HEADER X-A $ NOT (UID 10:12,15) BODY {3}\r\n$ $ UID 10:12,15\r\n"
+        );
+        let d = command_with(b"a SEARCH MODSEQ \"/flags/\\\\seen\" all 5 $\r\n", &saved).unwrap();
+        assert_eq!(
+            text(&d),
+            "a SEARCH MODSEQ \"/flags/\\\\Seen\" all 5 UID 10:12,15\r\n"
+        );
+        // the empty result
+        let d = command_with(b"a FETCH $ FLAGS\r\n", &none_saved).unwrap();
+        assert!(d.empty_set);
+        let d = command_with(b"a SEARCH UID $ $\r\n", &none_saved).unwrap();
+        assert_eq!(text(&d), "a SEARCH NOT ALL NOT ALL\r\n");
+        assert!(!d.empty_set);
+        // no mailbox: `$` is not understood
+        assert_eq!(
+            command(b"a FETCH $ FLAGS\r\n").unwrap_err(),
+            Invalid::Syntax
+        );
+        // `$` only stands for a whole set
+        assert_eq!(
+            command_with(b"a FETCH 1,$ FLAGS\r\n", &saved).unwrap_err(),
+            Invalid::Syntax
+        );
+        // other commands are left alone
+        let d = command_with(b"a SELECT $\r\n", &saved).unwrap();
+        assert_eq!(text(&d), "a SELECT $\r\n");
+    }
+
     #[test]
     fn continuation_lines() {
         assert_eq!(

@@ -495,6 +495,76 @@ mod tests {
     }
 
     #[test]
+    fn condstore_and_qresync_announcements() {
+        let both = Enabled {
+            condstore: true,
+            qresync: true,
+        };
+        let mut s = mailbox();
+        let mut out = Vec::new();
+        let d = Delta {
+            highest_modseq: 8,
+            next_uid: 6,
+            changed: vec![row(4, "\\Seen", 8)],
+            expunged: vec![(1, 7), (2, 7)],
+            ..Default::default()
+        };
+        // during a FETCH: the flag change, and a HIGHESTMODSEQ below the held expunges
+        s.apply(d, false, both, &mut out);
+        assert_eq!(
+            text(&out),
+            "* 3 FETCH (UID 4 FLAGS (\\Seen) MODSEQ (8))\r\n\
+             * OK [HIGHESTMODSEQ 6] Expunges pending\r\n"
+        );
+        assert_eq!(s.held_modseq, Some(7));
+        out.clear();
+        // then: VANISHED rather than EXPUNGE
+        s.announce_expunges(both, &mut out);
+        assert_eq!(text(&out), "* VANISHED 1:2\r\n");
+        assert_eq!(s.held_modseq, None);
+        assert_eq!(s.count(), 2);
+        // CONDSTORE alone: MODSEQ without UID, EXPUNGE as usual
+        let cs = Enabled {
+            condstore: true,
+            qresync: false,
+        };
+        let mut s = mailbox();
+        out.clear();
+        let d = Delta {
+            highest_modseq: 9,
+            next_uid: 6,
+            changed: vec![row(5, "\\Flagged", 9)],
+            expunged: vec![(2, 8)],
+            ..Default::default()
+        };
+        s.apply(d, true, cs, &mut out);
+        assert_eq!(
+            text(&out),
+            "* 2 EXPUNGE\r\n* 3 FETCH (FLAGS (\\Flagged \\Recent) MODSEQ (9))\r\n"
+        );
+    }
+
+    #[test]
+    fn the_saved_result_follows_expunges() {
+        let mut s = mailbox();
+        s.saved = vec![2, 4, 5];
+        assert_eq!(s.saved_set(true), "2,4:5");
+        assert_eq!(s.saved_set(false), "2:4");
+        let mut out = Vec::new();
+        let d = Delta {
+            highest_modseq: 5,
+            next_uid: 6,
+            expunged: vec![(4, 5)],
+            ..Default::default()
+        };
+        s.apply(d, true, Enabled::default(), &mut out);
+        assert_eq!(s.saved_set(true), "2,5");
+        assert_eq!(s.saved_set(false), "2:3");
+        s.saved.clear();
+        assert_eq!(s.saved_set(false), "");
+    }
+
+    #[test]
     fn own_flag_changes_are_not_repeated() {
         let mut s = mailbox();
         s.msgs[0].flags = Flags::parse("\\Seen");
