@@ -162,6 +162,239 @@ fn raw_message(from: &str, to: &str, subject: &str, extra: &str, body: &str) -> 
     .into_bytes()
 }
 
+// ------------------------------------------------------------------ statements
+
+/// A value as IOFCMGR reads it back.
+fn q(v: &str) -> String {
+    format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\"\""))
+}
+
+/// The statements that make the rules `fetch rule` printed.
+fn statements_of(entries: &[Vec<(String, String)>]) -> String {
+    let mut out = String::new();
+    for e in entries {
+        let get = |k: &str| attr(e, k).map(str::to_string);
+        let name = get("name").unwrap();
+        let owner = match (get("system"), get("username"), get("domain")) {
+            (Some(_), _, _) => "system=yes".to_string(),
+            (None, Some(u), Some(d)) => format!("username={u} domain={d}"),
+            (None, None, Some(d)) => format!("domain={d}"),
+            other => panic!("no owner: {other:?}"),
+        };
+        out.push_str(&format!(
+            "create rule name={name} {owner} event={} position={} active={}",
+            get("event").unwrap(),
+            get("position").unwrap(),
+            get("active").unwrap()
+        ));
+        for k in ["description", "group"] {
+            if let Some(v) = get(k) {
+                out.push_str(&format!(" {k}={}", q(&v)));
+            }
+        }
+        out.push_str(";\n");
+        if let Some(j) = get("join") {
+            out.push_str(&format!("add cond rule={name} {owner} join={j};\n"));
+        }
+        for (prefix, verb) in [("clause", "add clause"), ("action", "add action")] {
+            for n in 1.. {
+                let head = format!("{prefix}{n}.");
+                let attrs: Vec<String> = e
+                    .iter()
+                    .filter_map(|(k, v)| k.strip_prefix(&head).map(|a| format!("{a}={}", q(v))))
+                    .collect();
+                if attrs.is_empty() {
+                    break;
+                }
+                out.push_str(&format!(
+                    "{verb} rule={name} {owner} {};\n",
+                    attrs.join(" ")
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn rule_statements_check_everything_and_fetch_reads_back() {
+    let people = users(&["jdoe", "asmith"]);
+    let script = r#"
+create rule name=Vacation username=jdoe description="Away; back ""soon"" -- really" group=holidays active=no;
+add cond rule=vacation username=jdoe join=or;
+add clause rule=vacation username=jdoe on=header header=X-Priority op=equals not=yes value=1;
+add clause rule=vacation username=jdoe on=size op=less value=2M;
+add clause rule=vacation username=jdoe on=body op=matches value="*lunch?*";
+add clause rule=vacation username=jdoe on=attachment op=contains value=pdf;
+add clause rule=vacation username=jdoe on=recipient op=equals value=team@acme.com;
+add action rule=vacation username=jdoe do=reply days=3 subject="Away: {subject}" template="line one
+line two";
+add action rule=vacation username=jdoe do=setprop flag=flagged value=off;
+create rule name=route domain=acme.com position=7 group=policy;
+add action rule=route domain=acme.com do=forward to=asmith@acme.com subject="[fwd] " template="x";
+add action rule=route domain=acme.com do=notify to=asmith@acme.com;
+add action rule=route domain=acme.com do=bcc to=asmith@acme.com;
+create rule name=sys system=yes;
+add cond rule=sys system=yes join=and;
+add action rule=sys system=yes do=copyto folder=Archive/All;
+add action rule=sys system=yes do=moveto folder=inbox;
+add action rule=sys system=yes do=reject reason="not here";
+add action rule=sys system=yes do=discard;
+add action rule=sys system=yes do=pass;
+"#;
+    let a = Node::new();
+    a.iofcmgr(&(people.clone() + script)).ok();
+    let first = a.iofcmgr("fetch rule;").ok().stdout;
+    let entries = parse_entries(&first);
+    assert_eq!(entries.len(), 3, "{first}");
+    assert_eq!(attr(&entries[0], "name"), Some("sys"));
+    assert_eq!(attr(&entries[1], "name"), Some("route"));
+    assert_eq!(attr(&entries[2], "name"), Some("vacation"));
+    assert_eq!(attr(&entries[2], "clause2.value"), Some("2097152"));
+    assert_eq!(attr(&entries[0], "action2.folder"), Some("INBOX"));
+    // what fetch prints makes the same rules again
+    let b = Node::new();
+    b.iofcmgr(&(people + &statements_of(&entries))).ok();
+    assert_eq!(b.iofcmgr("fetch rule;").ok().stdout, first);
+    // filters
+    assert_eq!(a.fetch("fetch rule username=jdoe;").len(), 1);
+    assert_eq!(a.fetch("fetch rule domain=acme.com;").len(), 2);
+    assert_eq!(a.fetch("fetch rule domain=acme.com username=;").len(), 1);
+    assert_eq!(a.fetch("fetch rule action1.do=forward;").len(), 1);
+    assert_eq!(a.fetch("fetch rule group=pol*;").len(), 1);
+
+    // enable, disable, delete
+    a.iofcmgr("enable rule name=VACATION username=jdoe domain=acme.com;")
+        .ok();
+    assert_eq!(
+        attr(&a.fetch("fetch rule name=vacation;")[0], "active"),
+        Some("yes")
+    );
+    a.iofcmgr("disable rule name=vacation username=jdoe;").ok();
+    assert_eq!(
+        attr(&a.fetch("fetch rule name=vacation;")[0], "active"),
+        Some("no")
+    );
+    a.iofcmgr("delete rule name=route domain=acme.com;").ok();
+    assert_eq!(a.fetch("fetch rule;").len(), 2);
+
+    // each error names its line and leaves nothing of its statement
+    for (statement, want) in [
+        ("create rule name=x;", "name the rule's owner"),
+        (
+            "create rule name=vacation username=jdoe;",
+            "rule vacation already exists for jdoe@acme.com",
+        ),
+        (
+            "create rule name=x username=ghost;",
+            "no account ghost@acme.com",
+        ),
+        (
+            "create rule name=x domain=nowhere.example;",
+            "no domain nowhere.example",
+        ),
+        (
+            "create rule name=x system=yes domain=acme.com;",
+            "give neither username= nor domain=",
+        ),
+        (
+            "create rule name=\"two words\" system=yes;",
+            "only letters, digits",
+        ),
+        (
+            "create rule name=x system=yes event=arrival;",
+            "event=delivery",
+        ),
+        (
+            "create rule name=x system=yes colour=red;",
+            "unknown attribute colour for create rule",
+        ),
+        (
+            "add cond rule=vacation username=jdoe join=or;",
+            "has a condition already",
+        ),
+        (
+            "add cond rule=sys system=yes join=xor;",
+            "expected and or or",
+        ),
+        (
+            "add clause rule=sys system=yes on=subject op=contains;",
+            "needs value=",
+        ),
+        (
+            "add clause rule=sys system=yes on=size op=equals value=1;",
+            "on=size takes op=greater or op=less",
+        ),
+        (
+            "add clause rule=sys system=yes on=subject op=less value=1;",
+            "only with on=size",
+        ),
+        (
+            "add clause rule=sys system=yes on=header op=contains value=1;",
+            "on=header needs header=NAME",
+        ),
+        (
+            "add clause rule=sys system=yes on=subject header=X op=contains value=1;",
+            "header= goes only with on=header",
+        ),
+        (
+            "add clause rule=nothing system=yes on=subject op=contains value=1;",
+            "no rule nothing for the system",
+        ),
+        (
+            "add action rule=sys system=yes do=forward;",
+            "do=forward needs to=",
+        ),
+        (
+            "add action rule=sys system=yes do=forward to=asmith;",
+            "expected an address",
+        ),
+        (
+            "add action rule=sys system=yes do=moveto folder=a*b;",
+            "invalid character",
+        ),
+        (
+            "add action rule=sys system=yes do=reply days=400;",
+            "from 1 to 365",
+        ),
+        (
+            "add action rule=sys system=yes do=discard reason=x;",
+            "unknown attribute reason for add action do=discard",
+        ),
+        (
+            "add action rule=sys system=yes do=setprop flag=sticky;",
+            "expected one of seen",
+        ),
+        (
+            "add action rule=sys system=yes do=runproc procedure=app.on_mail;",
+            "do=runproc needs the Oracle store",
+        ),
+        ("add thing rule=sys system=yes;", "add what?"),
+    ] {
+        let before = a.iofcmgr("fetch rule;").ok().stdout;
+        let r = a.iofcmgr(&format!("fetch rule name=none;\n{statement}"));
+        assert_eq!(r.code, 1, "{statement}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("line 2: ") && r.stderr.contains(want),
+            "{statement}: {}",
+            r.stderr
+        );
+        assert_eq!(a.iofcmgr("fetch rule;").ok().stdout, before, "{statement}");
+    }
+    // in a script, the statements before the error stay
+    let r = a.iofcmgr(
+        "create rule name=half username=asmith;\nadd clause rule=half username=asmith on=subject op=contains value=x;\n",
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("line 2: rule half of asmith@acme.com has no condition yet"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(a.fetch("fetch rule username=asmith;").len(), 1);
+}
+
 // ------------------------------------------------------------------ clauses
 
 #[test]
@@ -866,7 +1099,7 @@ register paramvalue server=postman instance=1 parameter=lease_seconds value=3;
     .ok();
     // queued before the node runs, so that the Postman is killed in the middle of them (the
     // entries it held are taken over when their 3 s lease expires)
-    let total = 300;
+    let total = 600;
     let store = esmail::store::Store::open(
         &esmail::store::StoreUrl::Sqlite(n.db()),
         &esmail::store::OpenOptions::default(),
@@ -921,10 +1154,17 @@ register paramvalue server=postman instance=1 parameter=lease_seconds value=3;
         .unwrap();
     drop(store);
     let r = Running::start_for(n, "", &["SMTP"]);
-    let pid = r.running_pid("postman", "1");
     wait_for("some deliveries to jdoe", WAIT_SECS, || {
         r.folder_count("jdoe", "INBOX") >= 40
     });
+    let pid: i32 = r
+        .sqlite()
+        .query_row(
+            "SELECT pid FROM es_process WHERE type_name = 'postman' AND instance_no = 1",
+            [],
+            |x| x.get(0),
+        )
+        .unwrap();
     unsafe {
         libc::kill(pid, libc::SIGKILL);
     }
@@ -942,7 +1182,7 @@ register paramvalue server=postman instance=1 parameter=lease_seconds value=3;
     assert_ne!(
         r.running_pid("postman", "1"),
         pid,
-        "the Guardian restarted it"
+        "the Guardian restarted the Postman"
     );
     for (user, folder) in [
         ("jdoe", "INBOX"),

@@ -1,5 +1,6 @@
 //! IMAP4SRV: IMAP4rev1 (RFC 3501) and its common extensions: LITERAL+, SASL-IR, ID, ENABLE,
-//! IDLE, NAMESPACE, UIDPLUS, MOVE, UNSELECT, SPECIAL-USE, QUOTA, CHILDREN, STARTTLS.
+//! IDLE, NAMESPACE, UIDPLUS, MOVE, UNSELECT, SPECIAL-USE, QUOTA, CHILDREN, CONDSTORE and
+//! QRESYNC, ESEARCH, SEARCHRES, STARTTLS.
 //!
 //! Commands are decoded with imap-codec ([`framing`] splits the input into messages with
 //! their literals, [`parse`] decodes them); responses are written by [`response`]. A session

@@ -181,7 +181,8 @@ impl<'a> Lexer<'a> {
         if b.get(open) != Some(&b'{') {
             return None;
         }
-        let close = open + b[open..].iter().position(|&c| c == b'}')?;
+        // at most 10 digits and a `+`: never a scan to the end of a long line
+        let close = open + b[open..].iter().take(13).position(|&c| c == b'}')?;
         let digits = b[open + 1..close]
             .strip_suffix(b"+")
             .unwrap_or(&b[open + 1..close]);
