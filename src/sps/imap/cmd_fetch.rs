@@ -132,7 +132,7 @@ impl Session {
         }
         plan.modseq_with_flags = self.enabled.condstore;
         if self.enabled.qresync && !plan.items.contains(&Item::Uid) {
-            // after ENABLE QRESYNC every FETCH response carries the UID (RFC 7162, 3.2.4)
+            // after ENABLE QRESYNC every FETCH response carries the UID (RFC 7162)
             plan.items.insert(0, Item::Uid);
         }
         let Some(mut sel) = self.selected.take() else {

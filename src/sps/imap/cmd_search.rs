@@ -87,7 +87,7 @@ pub(super) fn esearch_line(
 }
 
 /// The messages SEARCH RETURN (SAVE) keeps: only the MIN and/or MAX ones when those are all
-/// that was asked for, else all (RFC 5182, 2.4).
+/// that was asked for, else all (RFC 5182).
 pub(super) fn saved_of(r: &SearchReturn, found: &[usize]) -> Vec<usize> {
     if (r.min || r.max) && !r.all && !r.count {
         let mut v = Vec::new();
@@ -115,7 +115,7 @@ impl Session {
     ) -> Done {
         let done = self.search_in(tag, charset, criteria, uid, ret).await;
         if done.kind != Kind::Ok && ret.is_some_and(|r| r.save) {
-            // a failed SEARCH ... RETURN (SAVE) leaves an empty result (RFC 5182, 2.1)
+            // a failed SEARCH ... RETURN (SAVE) leaves an empty result (RFC 5182)
             if let Some(sel) = self.selected.as_mut() {
                 sel.saved.clear();
             }

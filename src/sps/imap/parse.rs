@@ -92,7 +92,7 @@ pub fn command_with(msg: &[u8], saved: Saved<'_>) -> Result<Decoded, Invalid> {
 }
 
 /// Whether the message is a SEARCH that asks to save its result (`RETURN (... SAVE ...)`):
-/// when it fails, even undecoded, the saved result becomes empty (RFC 5182, 2.1).
+/// when it fails, even undecoded, the saved result becomes empty (RFC 5182).
 pub fn saves_search(msg: &[u8]) -> bool {
     let mut lx = Lexer::new(msg);
     let _tag = lx.next();

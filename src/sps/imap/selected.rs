@@ -350,7 +350,7 @@ impl Selected {
     }
 
     /// `* n EXPUNGE` for each message marked expunged, or one `* VANISHED uids` after ENABLE
-    /// QRESYNC (RFC 7162, 3.2.10).
+    /// QRESYNC (RFC 7162).
     fn drop_expunged(&mut self, en: Enabled, out: &mut Vec<u8>) {
         self.held_modseq = None;
         if !self.msgs.iter().any(|m| m.expunged) {

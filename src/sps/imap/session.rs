@@ -302,7 +302,7 @@ impl Session {
             }
         };
         if matches!(decoded, Ok(Err(_))) && parse::saves_search(self.framer.message()) {
-            // a failed SEARCH ... RETURN (SAVE) empties the saved result (RFC 5182, 2.1)
+            // a failed SEARCH ... RETURN (SAVE) empties the saved result (RFC 5182)
             if let Some(sel) = self.selected.as_mut() {
                 sel.saved.clear();
             }
