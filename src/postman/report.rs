@@ -492,20 +492,6 @@ mod tests {
     }
 
     #[test]
-    fn ordinary_messages_are_not_automatic() {
-        assert_eq!(automatic(ORIGINAL), None);
-        assert_eq!(
-            automatic(b"Auto-Submitted: no\r\nSubject: x\r\n\r\nb"),
-            None
-        );
-        assert!(automatic(b"Auto-Submitted: auto-generated\r\n\r\nb").is_some());
-        assert!(automatic(
-            b"Content-Type: multipart/report; report-type=delivery-status; boundary=x\r\n\r\n--x--\r\n"
-        )
-        .is_some());
-    }
-
-    #[test]
     fn the_header_block_ends_before_the_body() {
         assert_eq!(
             header_block(b"A: 1\nB: 2\n\nbody\n"),

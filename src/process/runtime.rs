@@ -158,6 +158,21 @@ impl Runtime {
         self.params.get(name).and_then(|v| v.as_deref())
     }
 
+    /// A snapshot of some parameters, as a lookup function (for configurations built from
+    /// parameter values).
+    pub fn lookup(&self, names: &[&str]) -> impl Fn(&str) -> Option<String> + use<> {
+        let values: Vec<(String, String)> = names
+            .iter()
+            .filter_map(|n| self.param(n).map(|v| (n.to_string(), v.to_string())))
+            .collect();
+        move |name: &str| {
+            values
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        }
+    }
+
     /// An integer parameter, at least `min`; `default` when unset or unreadable.
     pub fn param_u64(&self, name: &str, default: u64, min: u64) -> u64 {
         self.param(name)

@@ -184,33 +184,23 @@ fn outbound_config(rt: &Runtime, cfg: &SmtpConfig) -> outbound::OutboundConfig {
 
 pub fn run(args: &StoreArgs, instance: i64) -> Result<(), String> {
     let mut rt = Runtime::start(TYPE_NAME, instance, args)?;
-    let lookup = |rt: &Runtime| {
-        let values: Vec<(String, String)> = [
-            "smart_host",
-            "retry_days",
-            "retry_first_seconds",
-            "outbound_workers",
-            "port",
-            "bind_address",
-            "hostname",
-            "max_message_bytes",
-            "max_recipients",
-            "max_line_bytes",
-            "command_timeout",
-            "data_timeout",
-            "max_errors",
-            "max_connections",
-        ]
-        .iter()
-        .filter_map(|n| rt.param(n).map(|v| (n.to_string(), v.to_string())))
-        .collect();
-        move |name: &str| {
-            values
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.clone())
-        }
-    };
+    const PARAMS: &[&str] = &[
+        "smart_host",
+        "retry_days",
+        "retry_first_seconds",
+        "outbound_workers",
+        "port",
+        "bind_address",
+        "hostname",
+        "max_message_bytes",
+        "max_recipients",
+        "max_line_bytes",
+        "command_timeout",
+        "data_timeout",
+        "max_errors",
+        "max_connections",
+    ];
+    let lookup = |rt: &Runtime| rt.lookup(PARAMS);
     let addr = listen_address(lookup(&rt))?;
     let cfg = SmtpConfig::load(&rt.store, lookup(&rt))?;
     let outbound_cfg = outbound_config(&rt, &cfg);

@@ -239,26 +239,16 @@ pub fn bind_socket(
 /// the next start.
 pub fn run(args: &StoreArgs, instance: i64) -> Result<(), String> {
     let mut rt = Runtime::start(TYPE_NAME, instance, args)?;
-    let lookup = |rt: &Runtime| {
-        let values: Vec<(String, String)> = [
-            "bind_address",
-            "pop3_port",
-            "imap_port",
-            "pop3s_port",
-            "imaps_port",
-            "handoff_socket",
-            "max_connections",
-        ]
-        .iter()
-        .filter_map(|n| rt.param(n).map(|v| (n.to_string(), v.to_string())))
-        .collect();
-        move |name: &str| {
-            values
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.clone())
-        }
-    };
+    const PARAMS: &[&str] = &[
+        "bind_address",
+        "pop3_port",
+        "imap_port",
+        "pop3s_port",
+        "imaps_port",
+        "handoff_socket",
+        "max_connections",
+    ];
+    let lookup = |rt: &Runtime| rt.lookup(PARAMS);
     let settings = Settings::from_params(lookup(&rt), &rt.cfg)?;
     let tokio_rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
