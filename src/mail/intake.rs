@@ -214,7 +214,16 @@ pub fn authenticate(
     };
     match row {
         Some(r) if ok => {
-            store.write(|c| repo::clear_auth_failures(c, remote_addr, &login_key))?;
+            // forget earlier failures of this address and login, if there are any (most
+            // logins have none: no write transaction for them)
+            let epoch = DateTime::<Utc>::UNIX_EPOCH;
+            let (earlier, _) = {
+                let mut c = store.conn()?;
+                repo::auth_failures(&mut c, remote_addr, &login_key, epoch)?
+            };
+            if earlier > 0 {
+                store.write(|c| repo::clear_auth_failures(c, remote_addr, &login_key))?;
+            }
             Ok(AuthOutcome::Success {
                 account_id: r.object_id,
                 login: login_key,

@@ -50,7 +50,7 @@ pub fn config(rt: &Runtime, store: &Store, protocol: Protocol) -> Result<ServerC
         idle_timeout: Duration::from_secs(rt.param_u64("idle_timeout", idle, 1)),
         max_line_bytes: rt.param_u64("max_line_bytes", line, 512).min(1 << 24) as usize,
         max_literal_bytes: rt.param_u64("max_literal_bytes", 26_214_400, 1024),
-        commands_per_second: rt.param_u64("commands_per_second", 200, 1).min(1_000_000) as u32,
+        commands_per_second: rt.param_u64("commands_per_second", 1000, 1).min(1_000_000) as u32,
         max_connections: rt.param_u64("max_connections", 5000, 1) as usize,
         login_disabled_without_tls: matches!(
             rt.param("login_disabled_without_tls")

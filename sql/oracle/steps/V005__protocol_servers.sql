@@ -40,7 +40,7 @@ INSERT INTO es_param_default (type_name, param_name, param_kind, param_value, de
 INSERT INTO es_param_default (type_name, param_name, param_kind, param_value, description) VALUES ('pop3srv', 'idle_timeout', 'INTEGER', '600', 'Seconds a session may stay silent before it is logged out');
 INSERT INTO es_param_default (type_name, param_name, param_kind, param_value, description) VALUES ('pop3srv', 'max_connections', 'INTEGER', '5000', 'Simultaneous sessions of the instance');
 INSERT INTO es_param_default (type_name, param_name, param_kind, param_value, description) VALUES ('pop3srv', 'max_line_bytes', 'INTEGER', '1024', 'Longest command line, in bytes');
-INSERT INTO es_param_default (type_name, param_name, param_kind, param_value, description) VALUES ('pop3srv', 'commands_per_second', 'INTEGER', '200', 'Commands one session may send per second before it is slowed down');
+INSERT INTO es_param_default (type_name, param_name, param_kind, param_value, description) VALUES ('pop3srv', 'commands_per_second', 'INTEGER', '1000', 'Commands one session may send per second before it is slowed down');
 INSERT INTO es_param_default (type_name, param_name, param_kind, param_value, description) VALUES ('pop3srv', 'login_disabled_without_tls', 'BOOLEAN', '0', 'Refuse plain-text logins until the session uses TLS (loopback clients excepted: never)');
 INSERT INTO es_param_default (type_name, param_name, param_kind, param_value, description) VALUES ('imap4srv', 'pool_size', 'INTEGER', '4', 'Database connections shared by all the sessions of the instance');
 INSERT INTO es_param_default (type_name, param_name, param_kind, param_value, description) VALUES ('imap4srv', 'port', 'INTEGER', '0', 'TCP port the instance listens on itself, without IOLISTENER (0: clients come through IOLISTENER)');
@@ -50,7 +50,7 @@ INSERT INTO es_param_default (type_name, param_name, param_kind, param_value, de
 INSERT INTO es_param_default (type_name, param_name, param_kind, param_value, description) VALUES ('imap4srv', 'idle_timeout', 'INTEGER', '1800', 'Seconds a session may stay silent before it is logged out');
 INSERT INTO es_param_default (type_name, param_name, param_kind, param_value, description) VALUES ('imap4srv', 'max_connections', 'INTEGER', '5000', 'Simultaneous sessions of the instance');
 INSERT INTO es_param_default (type_name, param_name, param_kind, param_value, description) VALUES ('imap4srv', 'max_line_bytes', 'INTEGER', '65536', 'Longest command line, in bytes');
-INSERT INTO es_param_default (type_name, param_name, param_kind, param_value, description) VALUES ('imap4srv', 'commands_per_second', 'INTEGER', '200', 'Commands one session may send per second before it is slowed down');
+INSERT INTO es_param_default (type_name, param_name, param_kind, param_value, description) VALUES ('imap4srv', 'commands_per_second', 'INTEGER', '1000', 'Commands one session may send per second before it is slowed down');
 INSERT INTO es_param_default (type_name, param_name, param_kind, param_value, description) VALUES ('imap4srv', 'login_disabled_without_tls', 'BOOLEAN', '0', 'Refuse plain-text logins until the session uses TLS (loopback clients excepted: never)');
 INSERT INTO es_param_default (type_name, param_name, param_kind, param_value, description) VALUES ('imap4srv', 'max_literal_bytes', 'INTEGER', '26214400', 'Largest literal (an APPENDed message), in bytes');
 
