@@ -449,6 +449,45 @@ pub fn content(c: &mut Conn, message_id: i64) -> Result<Option<Vec<u8>>, StoreEr
     super::delivery::message_content(c, message_id)
 }
 
+/// How many bytes of each message [`heads`] reads: four chunks of 2,000 bytes, the longest RAW
+/// that Oracle's `DBMS_LOB.SUBSTR` may return in SQL (with `MAX_STRING_SIZE = STANDARD`).
+pub const HEAD_BYTES: usize = 8000;
+
+/// Messages per statement of [`heads`] (the binds of its IN-list).
+const HEADS_PER_STATEMENT: usize = 32;
+
+const HEAD_BINDS: [&str; HEADS_PER_STATEMENT] = [
+    "id01", "id02", "id03", "id04", "id05", "id06", "id07", "id08", "id09", "id10", "id11",
+    "id12", "id13", "id14", "id15", "id16", "id17", "id18", "id19", "id20", "id21", "id22",
+    "id23", "id24", "id25", "id26", "id27", "id28", "id29", "id30", "id31", "id32",
+];
+
+/// The first [`HEAD_BYTES`] bytes of the content of each message (the whole content when it
+/// is shorter), in the order of `message_ids`; `None` for a message that does not exist. One
+/// statement per 32 messages, in the caller's transaction: what IMAP needs to answer header
+/// searches and header fetches without reading attachments.
+pub fn heads(c: &mut Conn, message_ids: &[i64]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+    let mut found: std::collections::HashMap<i64, Vec<u8>> =
+        std::collections::HashMap::with_capacity(message_ids.len());
+    for chunk in message_ids.chunks(HEADS_PER_STATEMENT) {
+        // unused binds repeat the first id: the IN-list always has the same length
+        let binds: Vec<(&str, super::Value)> = HEAD_BINDS
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (*name, chunk.get(i).copied().unwrap_or(chunk[0]).into()))
+            .collect();
+        for r in c.query(&q::MBOX_HEADS, &binds)?.iter() {
+            let mut head = Vec::new();
+            for col in 1..=4 {
+                head.extend_from_slice(&r.blob(col)?);
+            }
+            head.truncate(HEAD_BYTES);
+            found.insert(r.i64(0)?, head);
+        }
+    }
+    Ok(message_ids.iter().map(|id| found.get(id).cloned()).collect())
+}
+
 /// The cached structure of a message (see [`crate::mail::structure`]).
 pub fn structure(c: &mut Conn, message_id: i64) -> Result<Option<String>, StoreError> {
     Ok(

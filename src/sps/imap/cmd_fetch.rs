@@ -1,6 +1,6 @@
 //! FETCH and UID FETCH: `\Seen` set first (one write) when a body is fetched without PEEK,
 //! then the messages in batches: one read per batch for the cached structures and the
-//! contents, parsed and rendered on a blocking thread, structures not cached yet computed
+//! contents (only the header, when the items ask for no more of the message), parsed and rendered on a blocking thread, structures not cached yet computed
 //! once and stored. With CONDSTORE (RFC 7162): the MODSEQ item, the CHANGEDSINCE modifier,
 //! and with QRESYNC the VANISHED modifier of UID FETCH.
 
@@ -19,15 +19,25 @@ use super::response::{self, Done};
 use super::selected::{Msg, Selected};
 use super::sequence::{self, Ranges};
 use super::session::Session;
-use super::store;
+use super::store::{self, Need};
+use crate::store::mailbox;
 
 /// Most bytes of content read in one transaction (at least one message is).
 pub(super) const BATCH_BYTES: i64 = 8 * 1024 * 1024;
 /// Most messages read in one transaction.
 pub(super) const BATCH_MESSAGES: usize = 200;
 
-/// Splits `idx` into batches by the messages' sizes.
-pub(super) fn batches(sel: &Selected, idx: &[usize]) -> Vec<std::ops::Range<usize>> {
+/// Splits `idx` into batches by the bytes to read: the messages' sizes, or at most the first
+/// bytes of each when only their header is needed.
+pub(super) fn batches(sel: &Selected, idx: &[usize], need: Need) -> Vec<std::ops::Range<usize>> {
+    let cost = |i: usize| {
+        let size = sel.msgs[i].size.max(0);
+        if need == Need::Header {
+            size.min(mailbox::HEAD_BYTES as i64)
+        } else {
+            size
+        }
+    };
     let mut out = Vec::new();
     let mut start = 0;
     while start < idx.len() {
@@ -35,10 +45,10 @@ pub(super) fn batches(sel: &Selected, idx: &[usize]) -> Vec<std::ops::Range<usiz
         let mut bytes = 0i64;
         while end < idx.len()
             && (end == start
-                || (bytes.saturating_add(sel.msgs[idx[end]].size.max(0)) <= BATCH_BYTES
+                || (bytes.saturating_add(cost(idx[end])) <= BATCH_BYTES
                     && end - start < BATCH_MESSAGES))
         {
-            bytes = bytes.saturating_add(sel.msgs[idx[end]].size.max(0));
+            bytes = bytes.saturating_add(cost(idx[end]));
             end += 1;
         }
         out.push(start..end);
@@ -258,7 +268,8 @@ impl Session {
             return Done::ok("FETCH completed");
         }
         let mut missing = 0;
-        for range in batches(sel, &idx) {
+        let need = plan.content_need();
+        for range in batches(sel, &idx, need) {
             let batch: Vec<(u32, Msg, bool)> = idx[range]
                 .iter()
                 .map(|&i| {
@@ -268,13 +279,7 @@ impl Session {
                 })
                 .collect();
             let ids: Vec<i64> = batch.iter().map(|(_, m, _)| m.message_id).collect();
-            let loaded = match store::load(
-                &self.ctx.db,
-                ids,
-                plan.needs_structure(),
-                plan.needs_content(),
-            )
-            .await
+            let loaded = match store::load(&self.ctx.db, ids, plan.needs_structure(), need).await
             {
                 Ok(l) => l,
                 Err(_) => return Done::unavailable(),

@@ -1,5 +1,6 @@
 //! SEARCH and UID SEARCH: decided from the snapshot where the keys allow it; the messages
-//! left undecided are read in batches and tested on a blocking thread. The result is a
+//! left undecided are read in batches (only their header when the keys look at no more:
+//! FROM, TO, CC, BCC, SUBJECT, HEADER, SENTBEFORE/ON/SINCE) and tested on a blocking thread. The result is a
 //! `* SEARCH` response, or with `RETURN (...)` an `* ESEARCH` one (RFC 4731) and/or the saved
 //! result `$` (SEARCHRES, RFC 5182); a MODSEQ key adds the highest MODSEQ of the messages
 //! returned (RFC 7162, 3.1.5).
@@ -173,13 +174,14 @@ impl Session {
         }
         if !undecided.is_empty() {
             let compiled = std::sync::Arc::new(compiled);
-            for range in batches(sel, &undecided) {
+            let need = compiled.need();
+            for range in batches(sel, &undecided, need) {
                 let part: Vec<(usize, Msg)> = undecided[range]
                     .iter()
                     .map(|&i| (i, sel.msgs[i].clone()))
                     .collect();
                 let ids = part.iter().map(|(_, m)| m.message_id).collect();
-                let loaded = match store::load(&self.ctx.db, ids, false, true).await {
+                let loaded = match store::load(&self.ctx.db, ids, false, need).await {
                     Ok(l) => l,
                     Err(_) => return Done::unavailable(),
                 };

@@ -1,7 +1,7 @@
 //! FETCH: the data items a command asks for (macros expanded) and the rendering of one
 //! message's response. Items from the snapshot (UID, FLAGS, INTERNALDATE, RFC822.SIZE,
 //! MODSEQ) need no read; ENVELOPE, BODY and BODYSTRUCTURE embed the message's cached structure; body
-//! sections need the content.
+//! sections need the content, and the message's header sections its header only.
 
 use std::fmt::Write as _;
 
@@ -12,6 +12,7 @@ use imap_codec::imap_types::fetch::{
 use super::mime::{self, Section as Which};
 use super::response;
 use super::selected::Msg;
+use super::store::Need;
 use crate::mail::structure::Structure;
 
 /// One data item.
@@ -112,12 +113,31 @@ impl Plan {
     }
 
     pub fn needs_content(&self) -> bool {
-        self.items.iter().any(|i| {
-            matches!(
-                i,
-                Item::Section { .. } | Item::Rfc822 | Item::Rfc822Header | Item::Rfc822Text
-            )
-        })
+        self.content_need() != Need::Nothing
+    }
+
+    /// What of the content the items need: the message's own header (`BODY[HEADER]`,
+    /// `BODY[HEADER.FIELDS (...)]`, `BODY[HEADER.FIELDS.NOT (...)]`, partial or not, and
+    /// `RFC822.HEADER`) is read without the rest of the message.
+    pub fn content_need(&self) -> Need {
+        self.items
+            .iter()
+            .map(|i| match i {
+                Item::Rfc822Header
+                | Item::Section {
+                    section:
+                        Some(
+                            Section::Header(None)
+                            | Section::HeaderFields(None, _)
+                            | Section::HeaderFieldsNot(None, _),
+                        ),
+                    ..
+                } => Need::Header,
+                Item::Section { .. } | Item::Rfc822 | Item::Rfc822Text => Need::Whole,
+                _ => Need::Nothing,
+            })
+            .max()
+            .unwrap_or(Need::Nothing)
     }
 
     pub fn has_flags(&self) -> bool {

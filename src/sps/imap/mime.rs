@@ -75,6 +75,35 @@ pub fn header_contains(raw: &[u8], name: &str, needle: &str) -> bool {
     })
 }
 
+/// Where the message's header ends: just after its first empty line (CRLF or LF), as
+/// [`structure`] splits it; `None` when `raw` holds no empty line.
+pub fn header_end(raw: &[u8]) -> Option<usize> {
+    let mut pos = 0;
+    while pos < raw.len() {
+        if raw[pos] == b'\n' {
+            return Some(pos + 1);
+        }
+        if raw[pos] == b'\r' && raw.get(pos + 1) == Some(&b'\n') {
+            return Some(pos + 2);
+        }
+        pos += raw[pos..].iter().position(|&b| b == b'\n')? + 1;
+    }
+    None
+}
+
+/// The header of a message (with its empty line) from the first bytes of its content, read
+/// up to `limit` bytes (so `head` is the whole content when shorter): `None` when the header
+/// may go on past them. The header functions (header sections, header searches, the sent
+/// date) give the same answers on it as on the whole message.
+pub fn header_of(head: &[u8], limit: usize) -> Option<&[u8]> {
+    match header_end(head) {
+        Some(end) => Some(&head[..end]),
+        // a message without a body: all header
+        None if head.len() < limit => Some(head),
+        None => None,
+    }
+}
+
 pub fn body_contains(raw: &[u8], needle: &str) -> bool {
     structure::body_contains(raw, needle)
 }

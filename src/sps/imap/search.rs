@@ -11,6 +11,7 @@ use imap_codec::imap_types::sequence::SequenceSet;
 use super::flags::Flags;
 use super::mime;
 use super::sequence::Ranges;
+use super::store::Need;
 
 /// One search key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,6 +135,35 @@ impl Key {
     }
 }
 
+impl Key {
+    /// What of the message's content the key looks at: the header fields and the sent date
+    /// are in the header; BODY and TEXT need the whole message.
+    pub fn need(&self) -> Need {
+        match self {
+            Key::SentBefore(_) | Key::SentOn(_) | Key::SentSince(_) | Key::Header(..) => {
+                Need::Header
+            }
+            Key::Body(_) | Key::Text(_) => Need::Whole,
+            Key::Not(k) => k.need(),
+            Key::And(ks) => ks.iter().map(Key::need).max().unwrap_or(Need::Nothing),
+            Key::Or(a, b) => a.need().max(b.need()),
+            Key::All
+            | Key::Seq(_)
+            | Key::Uid(_)
+            | Key::Flag(_)
+            | Key::Recent
+            | Key::New
+            | Key::Old
+            | Key::Larger(_)
+            | Key::Smaller(_)
+            | Key::ModSeq(_)
+            | Key::Before(_)
+            | Key::On(_)
+            | Key::Since(_) => Need::Nothing,
+        }
+    }
+}
+
 /// A message as SEARCH sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct Candidate<'a> {
@@ -144,7 +174,7 @@ pub struct Candidate<'a> {
     pub modseq: i64,
     pub internal_date: DateTime<Utc>,
     pub size: i64,
-    /// The message, when loaded.
+    /// The message, when loaded (its header only, when the keys look at no more).
     pub content: Option<&'a [u8]>,
 }
 
@@ -168,6 +198,11 @@ impl Compiled {
         let mut sets = Vec::new();
         collect_sets(&key, b, &mut sets);
         Compiled { key, sets }
+    }
+
+    /// What of the content the keys look at (for the messages the snapshot leaves undecided).
+    pub fn need(&self) -> Need {
+        self.key.need()
     }
 
     /// `Some(matches)`, or `None` when the content is needed and not given.

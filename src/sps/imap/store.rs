@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use imap_codec::imap_types::flag::StoreType;
 
 use super::flags::{self, Flags};
+use super::mime;
 use super::names;
 use super::selected::Delta;
 use crate::mail::intake;
@@ -690,30 +691,39 @@ pub async fn append(
     .await
 }
 
+/// What of its messages' content a FETCH or a SEARCH needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Need {
+    Nothing,
+    /// The message's header (up to its empty line): header sections, header keys.
+    Header,
+    Whole,
+}
+
 /// A message's cached structure and/or content.
 #[derive(Debug, Clone, Default)]
 pub struct Loaded {
     pub structure: Option<String>,
+    /// The content: the whole message, or with [`Need::Header`] possibly its header only
+    /// (with the empty line that ends it), which the header functions answer alike on.
     pub content: Option<Vec<u8>>,
 }
 
-/// Reads messages for FETCH or SEARCH: the cached structure (with `structure`; the content
-/// too when it is not cached yet) and the content (with `content`).
-pub async fn load(
-    db: &Db,
-    message_ids: Vec<i64>,
-    structure: bool,
-    content: bool,
-) -> R<Vec<Loaded>> {
+/// Reads messages for FETCH or SEARCH, in one transaction: the cached structure (with
+/// `structure`; the whole content too when it is not cached yet) and the content `need`s.
+/// For the header, the first bytes of the messages are read, many messages a statement, and
+/// the whole content only of those whose header goes on past them.
+pub async fn load(db: &Db, message_ids: Vec<i64>, structure: bool, need: Need) -> R<Vec<Loaded>> {
     db.read("imap load", move |c| {
         let mut out = Vec::with_capacity(message_ids.len());
-        for id in message_ids {
+        for &id in &message_ids {
             let s = if structure {
                 mailbox::structure(c, id)?
             } else {
                 None
             };
-            let body = if content || (structure && s.is_none()) {
+            let whole = need == Need::Whole || (structure && s.is_none());
+            let body = if whole {
                 mailbox::content(c, id)?
             } else {
                 None
@@ -722,6 +732,24 @@ pub async fn load(
                 structure: s,
                 content: body,
             });
+        }
+        if need == Need::Header {
+            let (at, ids): (Vec<usize>, Vec<i64>) = out
+                .iter()
+                .zip(&message_ids)
+                .enumerate()
+                .filter(|(_, (l, _))| l.content.is_none())
+                .map(|(i, (_, &id))| (i, id))
+                .unzip();
+            for (i, head) in at.into_iter().zip(mailbox::heads(c, &ids)?) {
+                let Some(head) = head else {
+                    continue; // gone
+                };
+                out[i].content = match mime::header_of(&head, mailbox::HEAD_BYTES) {
+                    Some(h) => Some(h.to_vec()),
+                    None => mailbox::content(c, message_ids[i])?,
+                };
+            }
         }
         Ok(out)
     })

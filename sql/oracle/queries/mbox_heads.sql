@@ -1,0 +1,10 @@
+SELECT m.message_id,
+       DBMS_LOB.SUBSTR(m.content, 2000, 1),
+       DBMS_LOB.SUBSTR(m.content, 2000, 2001),
+       DBMS_LOB.SUBSTR(m.content, 2000, 4001),
+       DBMS_LOB.SUBSTR(m.content, 2000, 6001)
+FROM es_message m
+WHERE m.message_id IN (:id01, :id02, :id03, :id04, :id05, :id06, :id07, :id08,
+       :id09, :id10, :id11, :id12, :id13, :id14, :id15, :id16,
+       :id17, :id18, :id19, :id20, :id21, :id22, :id23, :id24,
+       :id25, :id26, :id27, :id28, :id29, :id30, :id31, :id32)
