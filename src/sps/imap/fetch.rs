@@ -395,6 +395,34 @@ mod tests {
     }
 
     #[test]
+    fn header_sections_need_the_header_only() {
+        let need = |items: &str| {
+            let d = crate::sps::imap::parse::command(format!("a FETCH 1 {items}\r\n").as_bytes())
+                .unwrap();
+            let imap_codec::imap_types::command::CommandBody::Fetch {
+                macro_or_item_names,
+                ..
+            } = d.command.body
+            else {
+                panic!("{items}");
+            };
+            Plan::new(&macro_or_item_names, false).unwrap().content_need()
+        };
+        assert_eq!(need("(UID FLAGS ENVELOPE BODYSTRUCTURE)"), Need::Nothing);
+        assert_eq!(need("FULL"), Need::Nothing);
+        assert_eq!(need("(ENVELOPE BODY.PEEK[HEADER.FIELDS (FROM TO)])"), Need::Header);
+        assert_eq!(need("(BODY[HEADER.FIELDS.NOT (RECEIVED)]<0.100>)"), Need::Header);
+        assert_eq!(need("(BODY.PEEK[HEADER] RFC822.HEADER)"), Need::Header);
+        assert_eq!(need("(BODY.PEEK[1.HEADER])"), Need::Whole);
+        assert_eq!(need("(BODY.PEEK[2.HEADER.FIELDS (FROM)])"), Need::Whole);
+        assert_eq!(need("(RFC822.HEADER BODY.PEEK[TEXT])"), Need::Whole);
+        assert_eq!(need("(BODY.PEEK[])"), Need::Whole);
+        assert_eq!(need("(BODY[1.MIME])"), Need::Whole);
+        assert_eq!(need("RFC822"), Need::Whole);
+        assert_eq!(need("(RFC822.TEXT)"), Need::Whole);
+    }
+
+    #[test]
     fn modseq_item_and_modseq_with_flags() {
         use imap_codec::imap_types::fetch::MessageDataItemName as N;
         let names = |v: Vec<N<'static>>| MacroOrMessageDataItemNames::MessageDataItemNames(v);

@@ -115,3 +115,41 @@ pub fn text_contains(raw: &[u8], needle: &str) -> bool {
 pub fn sent_date(raw: &[u8]) -> Option<NaiveDate> {
     structure::sent_date(raw)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_header_ends_where_the_sections_say() {
+        for raw in [
+            &b"A: 1\r\nB: 2\r\n\r\nbody\r\n"[..],
+            b"A: 1\nB: 2\n\nbody\n",
+            b"A: 1\r\n \r\nB: 2\r\n\r\nbody",
+            b"A: 1\r\n\nbody",
+            b"\r\nbody",
+            b"\nbody",
+            b"A: 1\r\rB\r\n\r\n",
+        ] {
+            let end = header_end(raw).unwrap();
+            assert_eq!(section(raw, &[], &Section::Header).unwrap(), &raw[..end]);
+            // the header alone gives the same header
+            let head = &raw[..end];
+            assert_eq!(section(head, &[], &Section::Header).unwrap(), head);
+        }
+        assert_eq!(header_end(b"A: 1\r\nB: 2\r\n"), None);
+        assert_eq!(header_end(b"A: 1\r\nB: 2\r\n\r"), None);
+        assert_eq!(header_end(b""), None);
+    }
+
+    #[test]
+    fn a_header_from_the_first_bytes() {
+        assert_eq!(header_of(b"A: 1\r\n\r\nbody", 100), Some(&b"A: 1\r\n\r\n"[..]));
+        // shorter than what was read: the whole message, all header
+        assert_eq!(header_of(b"A: 1\r\nB: 2", 100), Some(&b"A: 1\r\nB: 2"[..]));
+        // as long as what was read, no empty line: the header may go on
+        assert_eq!(header_of(b"A: 1\r\nB: 2", 10), None);
+        assert_eq!(header_of(b"A: 1\r\n\r", 7), None);
+        assert_eq!(header_of(b"A: 1\r\n\r\n", 8), Some(&b"A: 1\r\n\r\n"[..]));
+    }
+}

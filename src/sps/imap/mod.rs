@@ -35,6 +35,8 @@ mod selected;
 mod sequence;
 mod session;
 mod store;
+#[cfg(test)]
+mod heads_tests;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -516,6 +516,24 @@ mod tests {
     }
 
     #[test]
+    fn what_the_keys_need_of_the_content() {
+        let need = |criteria: Vec<SearchKey<'static>>| Key::from_criteria(&criteria).unwrap().need();
+        let s = |v: &str| -> imap_codec::imap_types::core::AString<'static> {
+            v.to_string().try_into().unwrap()
+        };
+        use SearchKey as S;
+        assert_eq!(need(vec![S::Seen, S::Since(date(2))]), Need::Nothing);
+        assert_eq!(need(vec![S::Seen, S::From(s("x"))]), Need::Header);
+        assert_eq!(need(vec![S::Header(s("X-A"), s(""))]), Need::Header);
+        assert_eq!(need(vec![S::Not(Box::new(S::SentOn(date(2))))]), Need::Header);
+        assert_eq!(
+            need(vec![S::Or(Box::new(S::Subject(s("x"))), Box::new(S::Body(s("y"))))]),
+            Need::Whole
+        );
+        assert_eq!(need(vec![S::Text(s("x")), S::To(s("y"))]), Need::Whole);
+    }
+
+    #[test]
     fn content_keys_are_unknown_without_content() {
         let k = Key::from_criteria(&[SearchKey::Seen, SearchKey::Body("x".try_into().unwrap())])
             .unwrap();
