@@ -71,6 +71,31 @@ fn return_large_allocations() {
     }
 }
 
+/// Raises the soft limit of open files to the hard limit (a protocol server holds a socket
+/// per session); returns the limit now in force.
+pub fn raise_open_file_limit() -> u64 {
+    let mut l = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) != 0 {
+            return 0;
+        }
+        if l.rlim_cur < l.rlim_max {
+            let want = libc::rlimit {
+                rlim_cur: l.rlim_max,
+                rlim_max: l.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &want) == 0 {
+                l = want;
+            }
+        }
+    }
+    l.rlim_cur as u64
+}
+
 /// Stop requested by SIGTERM, SIGINT or SIGHUP.
 pub fn stop_flag() -> Result<Arc<AtomicBool>, String> {
     let stop = Arc::new(AtomicBool::new(false));

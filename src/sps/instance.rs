@@ -205,6 +205,8 @@ pub fn run(
     serve: Serve,
 ) -> Result<(), String> {
     let mut rt = Runtime::start(protocol.type_name(), instance, args)?;
+    let files = crate::process::runtime::raise_open_file_limit();
+    log::info!("open-file limit {files}");
     let pool_size = rt.param_u64("pool_size", 4, 1).min(256) as u32;
     let (store, cfg) = args.open_with_pool(pool_size)?;
     let server_cfg = config(&rt, &store, protocol)?;

@@ -473,9 +473,19 @@ const HEAD_BINDS: [&str; HEADS_PER_STATEMENT] = [
 /// embedded store incremental BLOB reads, which touch only the first pages of each content
 /// (a SELECT of `substr(content, ...)` would read all of it).
 pub fn heads(c: &mut Conn, message_ids: &[i64]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-    if let Conn::Sqlite(db) = c {
-        return sqlite_heads(db, message_ids);
+    match c {
+        Conn::Sqlite(db) => sqlite_heads(db, message_ids),
+        Conn::Oracle(_) => statement_heads(c, message_ids),
     }
+}
+
+/// [`heads`] by the `mbox_heads` statement: [`HEAD_BYTES`] bytes of each message (the whole
+/// content when shorter). What Oracle runs; the embedded store has the statement too (for the
+/// tests).
+pub(crate) fn statement_heads(
+    c: &mut Conn,
+    message_ids: &[i64],
+) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
     let mut found: HashMap<i64, Vec<u8>> = HashMap::with_capacity(message_ids.len());
     for chunk in message_ids.chunks(HEADS_PER_STATEMENT) {
         // unused binds repeat the first id: the IN-list always has the same length

@@ -239,6 +239,8 @@ pub fn bind_socket(
 /// the next start.
 pub fn run(args: &StoreArgs, instance: i64) -> Result<(), String> {
     let mut rt = Runtime::start(TYPE_NAME, instance, args)?;
+    let files = crate::process::runtime::raise_open_file_limit();
+    log::info!("open-file limit {files}");
     const PARAMS: &[&str] = &[
         "bind_address",
         "pop3_port",
