@@ -459,9 +459,9 @@ pub const HEAD_BYTES: usize = 8000;
 const HEADS_PER_STATEMENT: usize = 32;
 
 const HEAD_BINDS: [&str; HEADS_PER_STATEMENT] = [
-    "id01", "id02", "id03", "id04", "id05", "id06", "id07", "id08", "id09", "id10", "id11",
-    "id12", "id13", "id14", "id15", "id16", "id17", "id18", "id19", "id20", "id21", "id22",
-    "id23", "id24", "id25", "id26", "id27", "id28", "id29", "id30", "id31", "id32",
+    "id01", "id02", "id03", "id04", "id05", "id06", "id07", "id08", "id09", "id10", "id11", "id12",
+    "id13", "id14", "id15", "id16", "id17", "id18", "id19", "id20", "id21", "id22", "id23", "id24",
+    "id25", "id26", "id27", "id28", "id29", "id30", "id31", "id32",
 ];
 
 /// The first bytes of the content of each message, in the order of `message_ids` (`None` for
@@ -503,7 +503,10 @@ pub(crate) fn statement_heads(
             found.insert(r.i64(0)?, head);
         }
     }
-    Ok(message_ids.iter().map(|id| found.get(id).cloned()).collect())
+    Ok(message_ids
+        .iter()
+        .map(|id| found.get(id).cloned())
+        .collect())
 }
 
 /// What the embedded store reads of a message first: most headers end within it.
@@ -525,8 +528,9 @@ fn sqlite_heads(
         stmt: "mbox_heads".into(),
         message: e.to_string(),
     };
-    let missing = |e: &rusqlite::Error| {
-        matches!(e, rusqlite::Error::SqliteFailure(_, Some(m)) if m.starts_with("no such rowid"))
+    let missing = |e: &rusqlite::Error| match e {
+        rusqlite::Error::SqliteFailure(_, Some(m)) => m.starts_with("no such rowid"),
+        _ => false,
     };
     let mut out = Vec::with_capacity(message_ids.len());
     // one handle moved from row to row; a new one after a missing row (which aborts it)

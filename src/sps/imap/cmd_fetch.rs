@@ -1,7 +1,7 @@
 //! FETCH and UID FETCH: `\Seen` set first (one write) when a body is fetched without PEEK,
 //! then the messages in batches: one read per batch for the cached structures and the
-//! contents (only the header, when the items ask for no more of the message), parsed and rendered on a blocking thread, structures not cached yet computed
-//! once and stored. With CONDSTORE (RFC 7162): the MODSEQ item, the CHANGEDSINCE modifier,
+//! contents (only the headers, when the items ask for no more of the messages), parsed and
+//! rendered on a blocking thread, structures not cached yet computed once and stored. With CONDSTORE (RFC 7162): the MODSEQ item, the CHANGEDSINCE modifier,
 //! and with QRESYNC the VANISHED modifier of UID FETCH.
 
 use std::collections::HashSet;
@@ -279,8 +279,7 @@ impl Session {
                 })
                 .collect();
             let ids: Vec<i64> = batch.iter().map(|(_, m, _)| m.message_id).collect();
-            let loaded = match store::load(&self.ctx.db, ids, plan.needs_structure(), need).await
-            {
+            let loaded = match store::load(&self.ctx.db, ids, plan.needs_structure(), need).await {
                 Ok(l) => l,
                 Err(_) => return Done::unavailable(),
             };

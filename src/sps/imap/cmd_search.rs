@@ -1,7 +1,7 @@
 //! SEARCH and UID SEARCH: decided from the snapshot where the keys allow it; the messages
-//! left undecided are read in batches (only their header when the keys look at no more:
-//! FROM, TO, CC, BCC, SUBJECT, HEADER, SENTBEFORE/ON/SINCE) and tested on a blocking thread. The result is a
-//! `* SEARCH` response, or with `RETURN (...)` an `* ESEARCH` one (RFC 4731) and/or the saved
+//! left undecided are read in batches (only their headers when the keys look at no more:
+//! FROM, TO, CC, BCC, SUBJECT, HEADER, SENTBEFORE/ON/SINCE) and tested on a blocking thread.
+//! The result is a `* SEARCH` response, or with `RETURN (...)` an `* ESEARCH` one (RFC 4731) and/or the saved
 //! result `$` (SEARCHRES, RFC 5182); a MODSEQ key adds the highest MODSEQ of the messages
 //! returned (RFC 7162, 3.1.5).
 

@@ -406,12 +406,20 @@ mod tests {
             else {
                 panic!("{items}");
             };
-            Plan::new(&macro_or_item_names, false).unwrap().content_need()
+            Plan::new(&macro_or_item_names, false)
+                .unwrap()
+                .content_need()
         };
         assert_eq!(need("(UID FLAGS ENVELOPE BODYSTRUCTURE)"), Need::Nothing);
         assert_eq!(need("FULL"), Need::Nothing);
-        assert_eq!(need("(ENVELOPE BODY.PEEK[HEADER.FIELDS (FROM TO)])"), Need::Header);
-        assert_eq!(need("(BODY[HEADER.FIELDS.NOT (RECEIVED)]<0.100>)"), Need::Header);
+        assert_eq!(
+            need("(ENVELOPE BODY.PEEK[HEADER.FIELDS (FROM TO)])"),
+            Need::Header
+        );
+        assert_eq!(
+            need("(BODY[HEADER.FIELDS.NOT (RECEIVED)]<0.100>)"),
+            Need::Header
+        );
         assert_eq!(need("(BODY.PEEK[HEADER] RFC822.HEADER)"), Need::Header);
         assert_eq!(need("(BODY.PEEK[1.HEADER])"), Need::Whole);
         assert_eq!(need("(BODY.PEEK[2.HEADER.FIELDS (FROM)])"), Need::Whole);

@@ -144,7 +144,10 @@ mod tests {
 
     #[test]
     fn a_header_from_the_first_bytes() {
-        assert_eq!(header_of(b"A: 1\r\n\r\nbody", 100), Some(&b"A: 1\r\n\r\n"[..]));
+        assert_eq!(
+            header_of(b"A: 1\r\n\r\nbody", 100),
+            Some(&b"A: 1\r\n\r\n"[..])
+        );
         // shorter than what was read: the whole message, all header
         assert_eq!(header_of(b"A: 1\r\nB: 2", 100), Some(&b"A: 1\r\nB: 2"[..]));
         // as long as what was read, no empty line: the header may go on

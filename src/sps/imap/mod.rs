@@ -24,6 +24,8 @@ pub(crate) mod flags;
 mod framing;
 #[doc(hidden)]
 pub mod fuzz;
+#[cfg(test)]
+mod heads_tests;
 mod idle;
 mod list;
 mod mime;
@@ -35,8 +37,6 @@ mod selected;
 mod sequence;
 mod session;
 mod store;
-#[cfg(test)]
-mod heads_tests;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

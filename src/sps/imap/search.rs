@@ -517,7 +517,8 @@ mod tests {
 
     #[test]
     fn what_the_keys_need_of_the_content() {
-        let need = |criteria: Vec<SearchKey<'static>>| Key::from_criteria(&criteria).unwrap().need();
+        let need =
+            |criteria: Vec<SearchKey<'static>>| Key::from_criteria(&criteria).unwrap().need();
         let s = |v: &str| -> imap_codec::imap_types::core::AString<'static> {
             v.to_string().try_into().unwrap()
         };
@@ -525,9 +526,15 @@ mod tests {
         assert_eq!(need(vec![S::Seen, S::Since(date(2))]), Need::Nothing);
         assert_eq!(need(vec![S::Seen, S::From(s("x"))]), Need::Header);
         assert_eq!(need(vec![S::Header(s("X-A"), s(""))]), Need::Header);
-        assert_eq!(need(vec![S::Not(Box::new(S::SentOn(date(2))))]), Need::Header);
         assert_eq!(
-            need(vec![S::Or(Box::new(S::Subject(s("x"))), Box::new(S::Body(s("y"))))]),
+            need(vec![S::Not(Box::new(S::SentOn(date(2))))]),
+            Need::Header
+        );
+        assert_eq!(
+            need(vec![S::Or(
+                Box::new(S::Subject(s("x"))),
+                Box::new(S::Body(s("y")))
+            )]),
             Need::Whole
         );
         assert_eq!(need(vec![S::Text(s("x")), S::To(s("y"))]), Need::Whole);

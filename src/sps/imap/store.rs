@@ -711,8 +711,8 @@ pub struct Loaded {
 
 /// Reads messages for FETCH or SEARCH, in one transaction: the cached structure (with
 /// `structure`; the whole content too when it is not cached yet) and the content `need`s.
-/// For the header, the first bytes of the messages are read, many messages a statement, and
-/// the whole content only of those whose header goes on past them.
+/// For the header, the first bytes of the messages are read ([`mailbox::heads`]), and the
+/// whole content only of those whose header goes on past them.
 pub async fn load(db: &Db, message_ids: Vec<i64>, structure: bool, need: Need) -> R<Vec<Loaded>> {
     db.read("imap load", move |c| {
         let mut out = Vec::with_capacity(message_ids.len());
