@@ -611,8 +611,8 @@ CREATE OR REPLACE PACKAGE BODY iosend AS
     v_size := DBMS_LOB.GETLENGTH(v_content);
     v_sha := LOWER(RAWTOHEX(DBMS_CRYPTO.HASH(v_content, DBMS_CRYPTO.HASH_SH256)));
     INSERT INTO es_message (guid, origin_node_id, size_bytes, sha256, rfc822_msgid, received_at, pointer_count,
-                            content, structure)
-    VALUES (v_guid, v_node, v_size, v_sha, v_msgid, v_now, 0, v_content, NULL)
+                            content)
+    VALUES (v_guid, v_node, v_size, v_sha, v_msgid, v_now, 0, v_content)
     RETURNING message_id INTO v_message_id;
     FOR i IN 1 .. v_bodies.COUNT LOOP
       v_part_no := v_bodies(i).part_no;

@@ -171,7 +171,7 @@ impl Fixture {
         requests::round(&self.store, self.node_id, 50).expect("a request round")
     }
 
-    /// Writes what IOSEND.SUBMIT writes: the content once (structure NULL, computed by the
+    /// Writes what IOSEND.SUBMIT writes: the content once (no structure row: computed by the
     /// first FETCH), its parts with where their bodies lie, a Submission queue entry with its
     /// recipients, and, for FOLDER_CARBON_COPY, an APPEND request. Returns the message id.
     fn iosend(&self, sender: i64, from: &str, to: &[&str], carbon_copy: Option<&str>) -> i64 {
@@ -208,8 +208,8 @@ impl Fixture {
         self.db
             .execute(
                 "INSERT INTO es_message (guid, origin_node_id, size_bytes, sha256, rfc822_msgid, received_at,
-                   pointer_count, content, structure)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, NULL)",
+                   pointer_count, content)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
                 params![
                     guid,
                     self.node_id,

@@ -577,12 +577,16 @@ pub fn structure(c: &mut Conn, message_id: i64) -> Result<Option<String>, StoreE
     )
 }
 
+/// Records the structure of a message (computed once: when another session recorded it
+/// first, that one stays).
 pub fn set_structure(c: &mut Conn, message_id: i64, structure: &str) -> Result<(), StoreError> {
-    c.execute(
+    match c.execute(
         &q::MBOX_STRUCTURE_PUT,
         &binds!["message_id" => message_id, "structure" => structure],
-    )?;
-    Ok(())
+    ) {
+        Ok(_) | Err(StoreError::Unique(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 fn change(

@@ -64,17 +64,20 @@ pub struct NewEntry<'a> {
 
 /// Stores a message's content once; returns its id.
 pub fn insert_message(c: &mut Conn, m: &NewMessage<'_>) -> Result<i64, StoreError> {
-    c.insert_returning(
+    let id = c.insert_returning(
         &q::MESSAGE_INSERT,
         &binds![
             "guid" => m.guid, "origin_node_id" => m.origin_node_id,
             "size_bytes" => m.content.len() as i64, "sha256" => m.sha256,
             "rfc822_msgid" => m.rfc822_msgid.map(|s| s.chars().take(998).collect::<String>()),
             "received_at" => m.received_at, "content" => m.content.to_vec(),
-            "structure" => m.structure,
         ],
         "message_id",
-    )
+    )?;
+    if let Some(s) = m.structure {
+        super::mailbox::set_structure(c, id, s)?;
+    }
+    Ok(id)
 }
 
 /// Queues a stored message for its recipients; returns the entry's id.

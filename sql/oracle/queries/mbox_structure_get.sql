@@ -1,3 +1,3 @@
-SELECT m.structure
-FROM es_message m
-WHERE m.message_id = :message_id
+SELECT s.structure
+FROM es_message_structure s
+WHERE s.message_id = :message_id

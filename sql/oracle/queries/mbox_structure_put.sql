@@ -1,3 +1,2 @@
-UPDATE es_message
-SET structure = :structure
-WHERE message_id = :message_id
+INSERT INTO es_message_structure (message_id, structure)
+VALUES (:message_id, :structure)

@@ -6,9 +6,22 @@
 -- by `probe;`); the parameters of the three process types.
 -- Run by install.sql / upgrade.sql (SQL*Plus), or by `esmail upgrade`.
 
--- a few hundred bytes per message, most of it kept in the row (ENABLE STORAGE IN ROW, the
--- default); its LOB segment, for the rare large one, sits in the table's tablespace
-ALTER TABLE es_message ADD (structure CLOB);
+-- a few hundred bytes per message, in a table of its own: read by every FETCH of ENVELOPE or
+-- BODYSTRUCTURE, it must not share a row with the content it describes
+CREATE TABLE es_message_structure (
+  message_id           NUMBER(19)                NOT NULL,
+  structure            CLOB                      NOT NULL,
+  CONSTRAINT es_message_structure_pk PRIMARY KEY (message_id)
+    USING INDEX TABLESPACE &&index_tablespace,
+  CONSTRAINT es_message_structure_msg_fk FOREIGN KEY (message_id)
+    REFERENCES es_message (message_id) ON DELETE CASCADE
+)
+TABLESPACE &&data_tablespace
+LOB (structure) STORE AS SECUREFILE es_message_structure_lob (
+  TABLESPACE &&lob_tablespace
+  ENABLE STORAGE IN ROW
+  CACHE
+);
 
 ALTER TABLE es_folder ADD (recent_uid NUMBER(10) DEFAULT 1 NOT NULL);
 
@@ -21,7 +34,7 @@ ALTER TABLE es_process ADD (
   load_at        TIMESTAMP WITH TIME ZONE
 );
 
-COMMENT ON COLUMN es_message.structure IS 'The IMAP ENVELOPE, BODY and BODYSTRUCTURE of the message (JSON), computed once';
+COMMENT ON TABLE es_message_structure IS 'The IMAP ENVELOPE, BODY and BODYSTRUCTURE of the message (JSON), computed once';
 COMMENT ON COLUMN es_folder.recent_uid IS 'First UID no selecting session has seen yet: the messages from it on are \Recent for the next SELECT';
 COMMENT ON COLUMN es_process.pool_in_use IS 'Database connections the instance was using at load_at';
 

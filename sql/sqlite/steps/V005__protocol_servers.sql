@@ -5,7 +5,12 @@
 -- (\Recent); the load an instance reports (sessions and the use of its connection pool, shown
 -- by `probe;`); the parameters of the three process types.
 
-ALTER TABLE es_message ADD COLUMN structure TEXT;
+-- in a table of its own: SQLite reads a row's columns in order, and the structure must not
+-- sit behind the content it describes
+CREATE TABLE es_message_structure (
+  message_id     INTEGER PRIMARY KEY REFERENCES es_message (message_id) ON DELETE CASCADE,
+  structure      TEXT    NOT NULL
+);
 
 ALTER TABLE es_folder ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 1;
 
