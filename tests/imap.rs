@@ -10,24 +10,6 @@ use std::time::{Duration, Instant};
 const JDOE: &str = "create person username=jdoe domain=acme.com firstname=John lastname=Doe password=secret quota=0;\n";
 const ASMITH: &str = "create person username=asmith domain=acme.com firstname=Ann lastname=Smith password=secret quota=0;\n";
 
-/// Runs a client script; fails with what it printed and the node's logs.
-fn client(r: &Running, file: &str, args: &[&str]) -> String {
-    let out = python_client(file, args);
-    assert_eq!(
-        out.code,
-        0,
-        "{file} failed:\n--- stdout\n{}\n--- stderr\n{}\n--- node\n{}",
-        out.stdout,
-        out.stderr,
-        r.logs()
-    );
-    out.stdout
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 fn curl(args: &[&str]) -> Run {
     std::process::Command::new("curl")
         .args(["-s", "-S", "--max-time", "60"])

@@ -10,45 +10,14 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use common::Node;
+use common::Fixture;
 use esmail::postman::requests::{self, RequestReport};
 use esmail::postman::{deliver_round, PostmanParams};
 use esmail::store::mailbox::{self, Folder, MessageRow};
-use esmail::store::{time_to_text, OpenOptions, Store, StoreUrl};
-use rusqlite::{params, Connection, OptionalExtension};
-
-struct Fixture {
-    node: Node,
-    store: Store,
-    db: Connection,
-    node_id: i64,
-}
+use esmail::store::time_to_text;
+use rusqlite::{params, OptionalExtension};
 
 impl Fixture {
-    fn new(script: &str) -> Fixture {
-        let node = Node::new();
-        if !script.trim().is_empty() {
-            node.iofcmgr(script).ok();
-        }
-        let store = Store::open(&StoreUrl::Sqlite(node.db()), &OpenOptions::default())
-            .expect("open the store");
-        let db = Connection::open(node.db()).expect("open the store file");
-        db.busy_timeout(Duration::from_secs(30)).unwrap();
-        let node_id: i64 = db
-            .query_row(
-                "SELECT CAST(setting_value AS INTEGER) FROM es_setting WHERE setting_name = 'local_node_id'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        Fixture {
-            node,
-            store,
-            db,
-            node_id,
-        }
-    }
-
     fn account(&self, name: &str) -> i64 {
         self.db
             .query_row(

@@ -20,24 +20,6 @@ fn node_with_three() -> (Running, Vec<u8>) {
     (r, dots)
 }
 
-/// Runs a client script; fails with what it printed and the node's logs.
-fn client(r: &Running, file: &str, args: &[&str]) -> String {
-    let out = python_client(file, args);
-    assert_eq!(
-        out.code,
-        0,
-        "{file} failed:\n--- stdout\n{}\n--- stderr\n{}\n--- node\n{}",
-        out.stdout,
-        out.stderr,
-        r.logs()
-    );
-    out.stdout
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 #[test]
 fn poplib_stat_list_uidl_top_retr_and_deletion_rules() {
     let (r, dots) = node_with_three();

@@ -9,7 +9,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use common::Node;
+use common::{Fixture, Node};
 use esmail::postman::{deliver_round, PostmanParams, RoundReport, EXPANDED_POS};
 use esmail::store::delivery;
 use esmail::store::queue::{insert_entry, insert_message, NewEntry, NewMessage, Queue};
@@ -18,39 +18,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 // ------------------------------------------------------------------ fixture
 
-struct Fixture {
-    node: Node,
-    store: Store,
-    db: Connection,
-    node_id: i64,
-}
-
 impl Fixture {
-    /// A new store with the directory made by `script` (iofcmgr).
-    fn new(script: &str) -> Fixture {
-        let node = Node::new();
-        if !script.trim().is_empty() {
-            node.iofcmgr(script).ok();
-        }
-        let store = Store::open(&StoreUrl::Sqlite(node.db()), &OpenOptions::default())
-            .expect("open the store");
-        let db = Connection::open(node.db()).expect("open the store file");
-        db.busy_timeout(Duration::from_secs(30)).unwrap();
-        let node_id: i64 = db
-            .query_row(
-                "SELECT CAST(setting_value AS INTEGER) FROM es_setting WHERE setting_name = 'local_node_id'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        Fixture {
-            node,
-            store,
-            db,
-            node_id,
-        }
-    }
-
     fn scalar(&self, sql: &str) -> i64 {
         self.db.query_row(sql, [], |r| r.get(0)).unwrap()
     }

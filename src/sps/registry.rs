@@ -189,6 +189,7 @@ impl Registry {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut n = 0u64;
         let mut last_load = None;
+        let mut last_written = 0u64;
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
@@ -202,7 +203,8 @@ impl Registry {
             self.flush(&db, key).await;
             let mut load = db.load();
             load.sessions = self.len() as i64;
-            if n % 2 == 0 && last_load != Some(load) {
+            // when it changed, and at least every 10 s (so that `load_age` says it is current)
+            if n % 2 == 0 && (last_load != Some(load) || n - last_written >= 10) {
                 let l = load;
                 let ok = db
                     .write("load", move |c| {
@@ -217,6 +219,7 @@ impl Registry {
                     .is_ok();
                 if ok {
                     last_load = Some(load);
+                    last_written = n;
                 }
             }
             if n % TOUCH.as_secs() == 0 && !self.is_empty() {

@@ -723,3 +723,58 @@ pub fn epoch_now() -> f64 {
         .unwrap()
         .as_secs_f64()
 }
+
+/// Runs a client script of `tests/clients/`; fails with what it printed and the node's logs.
+pub fn client(r: &Running, file: &str, args: &[&str]) -> String {
+    let out = python_client(file, args);
+    assert_eq!(
+        out.code,
+        0,
+        "{file} failed:\n--- stdout\n{}\n--- stderr\n{}\n--- node\n{}",
+        out.stdout,
+        out.stderr,
+        r.logs()
+    );
+    out.stdout
+}
+
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// A store made by `esmail init` plus an iofcmgr script, opened both through esmail's store
+/// (to call its functions as a process would) and with rusqlite (to look at or plant rows).
+pub struct Fixture {
+    pub node: Node,
+    pub store: esmail::store::Store,
+    pub db: rusqlite::Connection,
+    pub node_id: i64,
+}
+
+impl Fixture {
+    /// A new store with the directory made by `script` (iofcmgr).
+    pub fn new(script: &str) -> Fixture {
+        use esmail::store::{OpenOptions, Store, StoreUrl};
+        let node = Node::new();
+        if !script.trim().is_empty() {
+            node.iofcmgr(script).ok();
+        }
+        let store = Store::open(&StoreUrl::Sqlite(node.db()), &OpenOptions::default())
+            .expect("open the store");
+        let db = rusqlite::Connection::open(node.db()).expect("open the store file");
+        db.busy_timeout(Duration::from_secs(30)).unwrap();
+        let node_id: i64 = db
+            .query_row(
+                "SELECT CAST(setting_value AS INTEGER) FROM es_setting WHERE setting_name = 'local_node_id'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        Fixture {
+            node,
+            store,
+            db,
+            node_id,
+        }
+    }
+}
