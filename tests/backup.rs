@@ -100,15 +100,18 @@ fn a_backup_taken_while_a_thousand_messages_arrive_restores_every_acknowledged_o
             "ann@acme.com,bob@acme.com",
             "8000",
             &tag,
+            "300",
         ],
     );
     let mut acked = BTreeMap::new();
-    // the backup starts in the middle of the load
+    // the backup starts in the middle of the load: the client holds the last 700 messages
+    // back until the backup is about to begin
     let done = collect(&load, &mut acked, |a| a.len() >= 300);
     assert!(!done, "the load ended before the backup could start");
     let backups = tempfile::tempdir().unwrap();
     let copy = backups.path().join("esmail-backup.db");
     let began = epoch_now();
+    load.close_stdin();
     let out = r.esmail(&["backup", "--to", copy.to_str().unwrap()]);
     let ended = epoch_now();
     assert_eq!(out.code, 0, "backup failed: {}\n{}", out.stdout, out.stderr);

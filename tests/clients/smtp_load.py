@@ -2,7 +2,9 @@
 server acknowledged: 'ACK <n> <epoch after the 250>'; 'ERR <n> <why>' for an attempt that
 failed (the message is tried again on a new connection); 'DONE' at the end.
 Message n has the Message-ID <bk-TAG-n@load.example> and a body of about BODY_BYTES bytes.
-Arguments: port count threads recipients(comma-separated) body_bytes tag."""
+Arguments: port count threads recipients(comma-separated) body_bytes tag [hold]: with hold,
+the messages after the first HOLD wait until standard input closes, so that a test can start
+something between the two parts however fast the machine is."""
 import smtplib
 import sys
 import threading
@@ -11,6 +13,9 @@ import time
 port, count, threads = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 rcpts = sys.argv[4].split(",")
 body_bytes, tag = int(sys.argv[5]), sys.argv[6]
+hold = int(sys.argv[7]) if len(sys.argv) > 7 else None
+released = threading.Event()
+threading.Thread(target=lambda: (sys.stdin.read(), released.set()), daemon=True).start()
 lock = threading.Lock()
 next_n = [0]
 
@@ -26,7 +31,10 @@ def take():
         if next_n[0] >= count:
             return None
         next_n[0] += 1
-        return next_n[0]
+        n = next_n[0]
+    if hold is not None and n > hold:
+        released.wait()
+    return n
 
 
 def message(n):
