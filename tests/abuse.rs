@@ -199,3 +199,155 @@ fn misbehaving_clients_do_not_starve_the_others() {
     let mut s = connect(imap);
     assert!(s.read(&mut buf).is_ok());
 }
+
+/// Reads until the connection closes; the last line read.
+fn last_line_before_eof(r: &mut BufReader<TcpStream>, secs: u64) -> Result<String, String> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let (mut line, mut last) = (String::new(), String::new());
+    loop {
+        if Instant::now() > deadline {
+            return Err(format!("still open after {secs} s (last line {last:?})"));
+        }
+        line.clear();
+        match r.read_line(&mut line) {
+            Ok(0) => return Ok(last),
+            Ok(_) => last = line.clone(),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(_) => return Ok(last),
+        }
+    }
+}
+
+/// A connection, its greeting read.
+fn greeted(port: u16, prefix: &str) -> (TcpStream, BufReader<TcpStream>) {
+    let s = connect(port);
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    until(&mut r, prefix, 30).unwrap();
+    (s, r)
+}
+
+/// Sends `bytes` one at a time, `gap` apart, until the server closes (or all are sent).
+fn drip(mut s: &TcpStream, bytes: &[u8], gap: Duration) {
+    for b in bytes {
+        if s.write_all(&[*b]).is_err() {
+            return;
+        }
+        std::thread::sleep(gap);
+    }
+}
+
+#[test]
+fn clients_that_never_log_in_or_never_finish_a_command_are_cut_off() {
+    let mut script = String::from(
+        "create person username=jdoe domain=acme.com firstname=John lastname=Doe password=secret quota=0;\n",
+    );
+    for server in ["imap4srv", "pop3srv"] {
+        for (p, v) in [
+            ("login_timeout", "4"),
+            ("command_timeout", "3"),
+            ("max_unauthenticated_per_address", "5"),
+        ] {
+            script += &format!(
+                "register paramvalue server={server} instance=1 parameter={p} value={v};\n"
+            );
+        }
+    }
+    let r = Running::start(Node::new(), &script);
+    let (imap, pop3) = (r.ports.imap, r.ports.pop3);
+
+    // silent before login: cut off after the login timeout, not the 30 minutes of idle time
+    let t = Instant::now();
+    let (_s, mut rd) = greeted(imap, "* OK");
+    let last = last_line_before_eof(&mut rd, 30).unwrap();
+    assert!(
+        last.starts_with("* BYE") && last.contains("no login in time"),
+        "{last:?}"
+    );
+    assert!(t.elapsed() >= Duration::from_secs(3), "{:?}", t.elapsed());
+    let (_s, mut rd) = greeted(pop3, "+OK");
+    let last = last_line_before_eof(&mut rd, 30).unwrap();
+    assert!(
+        last.starts_with("-ERR") && last.contains("no login in time"),
+        "{last:?}"
+    );
+
+    // logged in, a command sent one byte every half second: the whole command has 3 s, and
+    // the session ends although bytes keep coming
+    let (s, mut rd) = greeted(imap, "* OK");
+    (&s).write_all(b"a LOGIN jdoe@acme.com secret\r\n").unwrap();
+    until(&mut rd, "a OK", 30).unwrap();
+    let dripping = {
+        let s = s.try_clone().unwrap();
+        std::thread::spawn(move || {
+            drip(
+                &s,
+                b"b NOOP and a great many more arguments ...\r\n",
+                Duration::from_millis(500),
+            )
+        })
+    };
+    let t = Instant::now();
+    let last = last_line_before_eof(&mut rd, 30).unwrap();
+    assert!(
+        last.starts_with("* BYE") && last.contains("command not completed in time"),
+        "{last:?}"
+    );
+    assert!(t.elapsed() >= Duration::from_secs(2), "{:?}", t.elapsed());
+    dripping.join().unwrap();
+    let (s, mut rd) = greeted(pop3, "+OK");
+    (&s).write_all(b"USER jdoe@acme.com\r\nPASS secret\r\n")
+        .unwrap();
+    until(&mut rd, "+OK", 30).unwrap();
+    until(&mut rd, "+OK", 30).unwrap();
+    drip(&s, b"STA", Duration::from_millis(10));
+    let last = last_line_before_eof(&mut rd, 30).unwrap();
+    assert!(
+        last.starts_with("-ERR") && last.contains("command not completed in time"),
+        "{last:?}"
+    );
+
+    // a logged-in client that merely waits between commands is not cut off; nor is a slow
+    // but steady APPEND whose literal is given time by its size
+    let (s, mut rd) = greeted(imap, "* OK");
+    (&s).write_all(b"a LOGIN jdoe@acme.com secret\r\n").unwrap();
+    until(&mut rd, "a OK", 30).unwrap();
+    std::thread::sleep(Duration::from_secs(5));
+    (&s).write_all(b"b NOOP\r\n").unwrap();
+    until(&mut rd, "b OK", 30).unwrap();
+    let message = format!("Subject: slow\r\n\r\n{}\r\n", "y".repeat(40_000));
+    (&s).write_all(format!("c APPEND INBOX {{{}+}}\r\n", message.len()).as_bytes())
+        .unwrap();
+    for chunk in message.as_bytes().chunks(4_000) {
+        (&s).write_all(chunk).unwrap();
+        std::thread::sleep(Duration::from_millis(400));
+    }
+    (&s).write_all(b"\r\n").unwrap();
+    until(&mut rd, "c OK", 30).unwrap();
+    (&s).write_all(b"d LOGOUT\r\n").unwrap();
+    until(&mut rd, "d OK", 30).unwrap();
+
+    // at most 5 sessions from one address before login; a sixth is told so and closed; once
+    // one of them logs in, there is room again
+    for (port, greeting) in [(imap, "* OK"), (pop3, "+OK")] {
+        let mut waiting: Vec<_> = (0..5).map(|_| greeted(port, greeting)).collect();
+        let s = connect(port);
+        let mut rd = BufReader::new(s.try_clone().unwrap());
+        let last = last_line_before_eof(&mut rd, 30).unwrap();
+        assert!(
+            last.contains("too many sessions from your address not logged in"),
+            "{last:?}"
+        );
+        let (s, rd) = &mut waiting[0];
+        if port == imap {
+            s.write_all(b"a LOGIN jdoe@acme.com secret\r\n").unwrap();
+            until(rd, "a OK", 30).unwrap();
+        } else {
+            s.write_all(b"USER jdoe@acme.com\r\nPASS secret\r\n")
+                .unwrap();
+            until(rd, "+OK", 30).unwrap();
+            until(rd, "+OK", 30).unwrap();
+        }
+        let (_s6, _) = greeted(port, greeting);
+    }
+}

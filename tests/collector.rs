@@ -304,13 +304,43 @@ fn parameters_come_from_the_instance_values() {
     assert_eq!(p.stats_kept_days, 90, "unreadable: the default");
     assert_eq!(p.changelog_kept_days, 30);
     assert_eq!(p.tombstone_kept_days, 30);
+    assert_eq!(p.autoreply_kept_days, 30);
+    assert_eq!(p.forward_kept_days, 7);
+    assert_eq!(p.requests_kept_days, 7);
     let all = CollectorParams::from_lookup(|name| {
         (name == "work").then(|| {
-            "content,queue,billing,changelog,tombstones,mailchanges,sessions,authfailures,statistics"
+            "content,queue,billing,changelog,tombstones,mailchanges,sessions,authfailures,statistics,autoreplies,forwards,requests"
                 .to_string()
         })
     });
     assert_eq!(all, CollectorParams::default());
+}
+
+#[test]
+fn the_stored_defaults_are_the_collectors_defaults() {
+    // what `esmail init` stored (schema steps 2 and 8) reads back as CollectorParams::default()
+    let f = Fixture::new();
+    let stored = |name: &str| -> Option<String> {
+        f.db.query_row(
+            "SELECT param_value FROM es_param_default WHERE type_name = 'collector' AND param_name = ?1",
+            [name],
+            |r| r.get(0),
+        )
+        .optional()
+        .unwrap()
+        .flatten()
+    };
+    assert_eq!(
+        stored("work").as_deref(),
+        Some("content,queue,billing,changelog,tombstones,mailchanges,sessions,authfailures,statistics,autoreplies,forwards,requests")
+    );
+    assert_eq!(stored("autoreply_kept_days").as_deref(), Some("30"));
+    assert_eq!(stored("forward_kept_days").as_deref(), Some("7"));
+    assert_eq!(stored("requests_kept_days").as_deref(), Some("7"));
+    assert_eq!(
+        CollectorParams::from_lookup(stored),
+        CollectorParams::default()
+    );
 }
 
 #[test]
@@ -385,6 +415,279 @@ fn retention_of_logs_sessions_and_statistics() {
     assert_eq!(f.count("es_stat_sample", "metric = 'old'"), 0);
     assert_eq!(f.count("es_monitor_report", "test_name = 'new'"), 1);
     assert_eq!(f.count("es_monitor_report", "test_name = 'old'"), 0);
+}
+
+// ------------------------------------------------------------------ rule memories, requests
+
+impl Fixture {
+    fn orapost(&self) -> i64 {
+        self.orapost_inbox().1
+    }
+
+    fn autoreply(&self, sender: &str, replied_at: &str) {
+        self.db
+            .execute(
+                "INSERT INTO es_autoreply_memory (account_id, sender_key, replied_at) VALUES (?1, ?2, ?3)",
+                params![self.orapost(), sender, replied_at],
+            )
+            .unwrap();
+    }
+
+    fn autoreplies(&self) -> Vec<String> {
+        let mut st = self
+            .db
+            .prepare("SELECT sender_key FROM es_autoreply_memory ORDER BY sender_key")
+            .unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    fn forward_memory(&self, message_id: i64, forwarded_at: &str) {
+        self.db
+            .execute(
+                "INSERT INTO es_rule_forward (message_id, account_id, forwarded_at) VALUES (?1, ?2, ?3)",
+                params![message_id, self.orapost(), forwarded_at],
+            )
+            .unwrap();
+    }
+
+    fn mailbox_request(&self, state: &str, created_at: &str, done_at: Option<&str>) -> i64 {
+        self.db
+            .execute(
+                "INSERT INTO es_mailbox_request (account_id, request_kind, folder_path, request_state, created_at, done_at)
+                 VALUES (?1, 'CREATE_FOLDER', 'Projects', ?2, ?3, ?4)",
+                params![self.orapost(), state, created_at, done_at],
+            )
+            .unwrap();
+        self.db.last_insert_rowid()
+    }
+
+    fn admin_request(&self, state: &str, created_at: &str, done_at: Option<&str>) -> i64 {
+        self.db
+            .execute(
+                "INSERT INTO es_admin_request (statement_text, request_state, created_at, done_at)
+                 VALUES ('delete person name=nobody;', ?1, ?2, ?3)",
+                params![state, created_at, done_at],
+            )
+            .unwrap();
+        self.db.last_insert_rowid()
+    }
+}
+
+/// The ids of the requests planted by [`plant_requests`]: (gone, kept) for each table.
+struct Requests {
+    mailbox_gone: Vec<i64>,
+    mailbox_kept: Vec<i64>,
+    admin_gone: Vec<i64>,
+    admin_kept: Vec<i64>,
+}
+
+/// Finished requests of 8 days (gone with the default 7 days), and what stays: finished 6 days
+/// ago, and PENDING ones however old (even one whose done_at says long ago).
+fn plant_requests(f: &Fixture) -> Requests {
+    let mut r = Requests {
+        mailbox_gone: vec![],
+        mailbox_kept: vec![],
+        admin_gone: vec![],
+        admin_kept: vec![],
+    };
+    for (state, done, gone) in [
+        ("DONE", Some(days_ago(8)), true),
+        ("FAILED", Some(days_ago(8)), true),
+        ("DONE", Some(days_ago(6)), false),
+        ("FAILED", Some(days_ago(6)), false),
+        ("PENDING", None, false),
+        ("PENDING", Some(days_ago(60)), false),
+    ] {
+        let m = f.mailbox_request(state, &days_ago(60), done.as_deref());
+        let a = f.admin_request(state, &days_ago(60), done.as_deref());
+        if gone {
+            r.mailbox_gone.push(m);
+            r.admin_gone.push(a);
+        } else {
+            r.mailbox_kept.push(m);
+            r.admin_kept.push(a);
+        }
+    }
+    r
+}
+
+fn assert_requests(f: &Fixture, r: &Requests) {
+    for id in &r.mailbox_gone {
+        assert!(
+            !f.exists("es_mailbox_request", "request_id", *id),
+            "finished mailbox request {id} of 8 days goes"
+        );
+    }
+    for id in &r.admin_gone {
+        assert!(
+            !f.exists("es_admin_request", "request_id", *id),
+            "finished directory request {id} of 8 days goes"
+        );
+    }
+    for id in &r.mailbox_kept {
+        assert!(
+            f.exists("es_mailbox_request", "request_id", *id),
+            "mailbox request {id} (recent or pending) stays"
+        );
+    }
+    for id in &r.admin_kept {
+        assert!(
+            f.exists("es_admin_request", "request_id", *id),
+            "directory request {id} (recent or pending) stays"
+        );
+    }
+}
+
+#[test]
+fn rule_memories_and_finished_requests_go_when_nothing_can_need_them() {
+    let f = Fixture::new();
+    // the reply rules: a system rule with the default period (7 days) and orapost's inactive
+    // vacation rule of 60 days (it may be activated again: its period counts)
+    f.node
+        .iofcmgr(
+            "create rule name=ack system=yes;\n\
+             add action rule=ack system=yes do=reply;\n\
+             create rule name=vacation username=orapost active=no;\n\
+             add action rule=vacation username=orapost do=reply days=60;",
+        )
+        .ok();
+    assert_eq!(
+        f.count("es_rule_action", "action_kind = 'REPLY'"),
+        2,
+        "the two reply actions are stored"
+    );
+    f.autoreply("recent@example.com", &days_ago(10));
+    f.autoreply("within-the-period@example.com", &days_ago(45));
+    f.autoreply("past-every-period@example.com", &days_ago(61));
+
+    // forward memories: their messages are in orapost's INBOX (the content stays)
+    let forwarded = |uid: i64| {
+        let m = f.message(10, 1);
+        f.pointer(m, uid);
+        m
+    };
+    let old = forwarded(1);
+    f.forward_memory(old, &days_ago(8));
+    let recent = forwarded(2);
+    f.forward_memory(recent, &days_ago(6));
+    // old, but a copy of its message still waits in a queue: it may come back
+    let queued = forwarded(3);
+    f.forward_memory(queued, &days_ago(30));
+    f.queue_entry("SUBMISSION", Some(queued), &["orapost@acme.com"]);
+
+    let requests = plant_requests(&f);
+
+    let r = round(&f, &CollectorParams::default());
+    assert_eq!(
+        (
+            r.autoreplies,
+            r.rule_forwards,
+            r.mailbox_requests,
+            r.admin_requests
+        ),
+        (1, 1, 2, 2),
+        "{r:?}"
+    );
+    assert_eq!(
+        (r.messages, r.queue_entries, r.billing, r.dir_changes),
+        (0, 0, 0, 0),
+        "nothing else: {r:?}"
+    );
+    assert!(
+        r.summary().contains("1 auto-reply memories")
+            && r.summary().contains("2 finished mailbox requests"),
+        "{}",
+        r.summary()
+    );
+    assert_eq!(
+        f.autoreplies(),
+        vec!["recent@example.com", "within-the-period@example.com"],
+        "older than autoreply_kept_days (30) but within the 60-day period: it still stops a reply"
+    );
+    assert_eq!(
+        f.count("es_rule_forward", &format!("message_id = {old}")),
+        0
+    );
+    assert_eq!(
+        f.count("es_rule_forward", &format!("message_id = {recent}")),
+        1
+    );
+    assert_eq!(
+        f.count("es_rule_forward", &format!("message_id = {queued}")),
+        1,
+        "a queue entry still holds the message"
+    );
+    assert!(
+        f.exists("es_message", "message_id", old),
+        "the content stays"
+    );
+    assert_requests(&f, &requests);
+
+    // a second round finds nothing more
+    let again = round(&f, &CollectorParams::default());
+    assert_eq!(again.total(), 0, "{again:?}");
+
+    // without the 60-day rule, the longest period is 7 days: autoreply_kept_days (30) decides
+    f.node
+        .iofcmgr("delete rule name=vacation username=orapost;")
+        .ok();
+    // and once the queue entry is gone, nothing holds the message any more
+    f.db.execute(
+        "DELETE FROM es_queue_recipient WHERE entry_id IN (SELECT entry_id FROM es_queue_entry WHERE message_id = ?1)",
+        [queued],
+    )
+    .unwrap();
+    f.db.execute("DELETE FROM es_queue_entry WHERE message_id = ?1", [queued])
+        .unwrap();
+    let r = round(
+        &f,
+        &CollectorParams {
+            work: vec![Kind::AutoReplies, Kind::Forwards],
+            ..CollectorParams::default()
+        },
+    );
+    assert_eq!((r.autoreplies, r.rule_forwards), (1, 1), "{r:?}");
+    assert_eq!(f.autoreplies(), vec!["recent@example.com"]);
+    assert_eq!(f.count("es_rule_forward", "1 = 1"), 1);
+    assert_eq!(
+        f.count("es_rule_forward", &format!("message_id = {recent}")),
+        1
+    );
+
+    // the retentions are parameters; the ack rule's 7-day period still holds younger memories
+    f.autoreply("three-days@example.com", &days_ago(3));
+    let r = round(
+        &f,
+        &CollectorParams {
+            autoreply_kept_days: 1,
+            forward_kept_days: 1,
+            requests_kept_days: 1,
+            ..CollectorParams::default()
+        },
+    );
+    assert_eq!(
+        (
+            r.autoreplies,
+            r.rule_forwards,
+            r.mailbox_requests,
+            r.admin_requests
+        ),
+        (1, 1, 2, 2),
+        "{r:?}"
+    );
+    assert_eq!(f.autoreplies(), vec!["three-days@example.com"]);
+    assert_eq!(f.count("es_rule_forward", "1 = 1"), 0);
+    assert_eq!(
+        f.count("es_mailbox_request", "request_state = 'PENDING'"),
+        2,
+        "pending requests stay, however old"
+    );
+    assert_eq!(f.count("es_mailbox_request", "1 = 1"), 2);
+    assert_eq!(f.count("es_admin_request", "request_state = 'PENDING'"), 2);
+    assert_eq!(f.count("es_admin_request", "1 = 1"), 2);
 }
 
 fn dir_change(f: &Fixture, changed_at: &str) -> i64 {
@@ -598,4 +901,91 @@ fn the_running_collector_removes_content_whose_last_pointer_was_deleted_and_noth
         f.exists("es_message", "message_id", queued),
         "a queued message stays"
     );
+}
+
+#[test]
+fn the_running_collector_purges_old_rule_memories_and_finished_requests_with_its_stored_defaults() {
+    // the instance runs with the parameters `esmail init` stored (schema step 8 added the kinds
+    // to the default `work` and their retentions): only its interval is its own
+    let f = Fixture::new();
+    f.node
+        .iofcmgr(
+            "create rule name=vacation username=orapost active=no;\n\
+             add action rule=vacation username=orapost do=reply days=60;",
+        )
+        .ok();
+    f.autoreply("recent@example.com", &days_ago(10));
+    f.autoreply("within-the-period@example.com", &days_ago(45));
+    f.autoreply("past-every-period@example.com", &days_ago(61));
+    let forwarded = |uid: i64| {
+        let m = f.message(10, 1);
+        f.pointer(m, uid);
+        m
+    };
+    let old = forwarded(1);
+    f.forward_memory(old, &days_ago(8));
+    let recent = forwarded(2);
+    f.forward_memory(recent, &days_ago(6));
+    // held by an entry of the Dead Message queue, which no Postman works on
+    let held = forwarded(3);
+    f.forward_memory(held, &days_ago(30));
+    f.queue_entry("DEAD", Some(held), &["orapost@acme.com"]);
+    // (the Postman performs the PENDING requests meanwhile: their done_at becomes now)
+    let requests = plant_requests(&f);
+
+    f.node
+        .iofcmgr("register paramvalue server=collector instance=1 parameter=interval value=1;")
+        .ok();
+    let mut node = common::command(common::esmail_bin(), f.node.path())
+        .args(["start"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let done = |f: &Fixture| {
+        f.count(
+            "es_autoreply_memory",
+            "sender_key = 'past-every-period@example.com'",
+        ) == 0
+            && f.count("es_rule_forward", &format!("message_id = {old}")) == 0
+            && requests
+                .mailbox_gone
+                .iter()
+                .all(|id| !f.exists("es_mailbox_request", "request_id", *id))
+            && requests
+                .admin_gone
+                .iter()
+                .all(|id| !f.exists("es_admin_request", "request_id", *id))
+    };
+    while !done(&f) {
+        if std::time::Instant::now() >= until {
+            unsafe {
+                libc::kill(node.id() as i32, libc::SIGTERM);
+            }
+            let _ = node.wait();
+            panic!("the collector never removed the old rule memories and finished requests");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // a few more rounds: it must not touch the others
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    unsafe {
+        libc::kill(node.id() as i32, libc::SIGTERM);
+    }
+    assert_eq!(node.wait().unwrap().code(), Some(0));
+    assert_eq!(
+        f.autoreplies(),
+        vec!["recent@example.com", "within-the-period@example.com"]
+    );
+    assert_eq!(
+        f.count("es_rule_forward", &format!("message_id = {recent}")),
+        1
+    );
+    assert_eq!(
+        f.count("es_rule_forward", &format!("message_id = {held}")),
+        1
+    );
+    assert_eq!(f.count("es_rule_forward", "1 = 1"), 2);
+    assert_requests(&f, &requests);
 }

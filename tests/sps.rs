@@ -244,6 +244,9 @@ fn with_no_pop3_instance_a_client_gets_an_error_line_and_eof() {
 #[test]
 fn two_hundred_idle_sessions_share_one_instances_four_connections() {
     let (script, names) = users(20);
+    // all 200 connect from 127.0.0.1 before any logs in
+    let script = script
+        + "register paramvalue server=imap4srv instance=1 parameter=max_unauthenticated_per_address value=0;\n";
     let r = Running::start(Node::new(), &script);
     let mut hold = Background::start(
         "imap_hold.py",

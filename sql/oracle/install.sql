@@ -53,6 +53,8 @@ PROMPT LOB tablespace:   &&lob_tablespace
 @@steps/V005__protocol_servers.sql
 @@steps/V006__rules.sql
 @@steps/V007__mailbox_requests.sql
+@@steps/V008__collector_retention.sql
+@@steps/V009__session_deadlines.sql
 
 -- the PL/SQL packages (plsql/) and the view listing rules
 @@plsql.sql

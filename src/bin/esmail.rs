@@ -202,7 +202,7 @@ fn main() {
                 &cli.store,
                 esmail::sps::Protocol::Pop3,
                 instance,
-                |ctx, client| Box::pin(esmail::sps::pop3::serve(ctx, client)),
+                |ctx, client, handle| Box::pin(esmail::sps::pop3::serve(ctx, client, handle)),
             )
             .unwrap_or_else(|e| fail(prog, &e));
         }
@@ -211,7 +211,7 @@ fn main() {
                 &cli.store,
                 esmail::sps::Protocol::Imap,
                 instance,
-                |ctx, client| Box::pin(esmail::sps::imap::serve(ctx, client)),
+                |ctx, client, handle| Box::pin(esmail::sps::imap::serve(ctx, client, handle)),
             )
             .unwrap_or_else(|e| fail(prog, &e));
         }

@@ -1,7 +1,8 @@
 //! The Collector (`esmail collector --instance N`): every `interval` seconds one round deletes
 //! what nothing needs any more — message contents no pointer or queue entry refers to, the
 //! COLLECTOR queue, and rows older than their retention (billing, directory changes, expunge
-//! tombstones, mailbox changes, sessions, authentication failures, statistics).
+//! tombstones, mailbox changes, sessions, authentication failures, statistics, the rules'
+//! auto-reply and forward memories, finished requests from PL/SQL).
 //!
 //! Each kind of work deletes in batches of `batch_size` rows, one transaction per batch, and
 //! stops when a batch deletes fewer rows than that; a stop request is honoured between batches.
@@ -40,11 +41,20 @@ pub enum Kind {
     AuthFailures,
     /// Statistics samples and monitor reports older than `stats_kept_days` days.
     Statistics,
+    /// Auto-reply memory rows that can no longer stop a reply: older than `autoreply_kept_days`
+    /// days and than the longest reply period of any rule.
+    AutoReplies,
+    /// Forward memory rows of the rules older than `forward_kept_days` days whose message no
+    /// queue entry refers to any more.
+    Forwards,
+    /// Mailbox and directory requests finished (DONE or FAILED) more than
+    /// `requests_kept_days` days ago. Pending requests stay, however old.
+    Requests,
 }
 
 impl Kind {
     /// Every kind, in the order a round does them.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Queue,
         Kind::Content,
         Kind::Billing,
@@ -54,6 +64,9 @@ impl Kind {
         Kind::Sessions,
         Kind::AuthFailures,
         Kind::Statistics,
+        Kind::AutoReplies,
+        Kind::Forwards,
+        Kind::Requests,
     ];
 
     pub fn name(self) -> &'static str {
@@ -67,6 +80,9 @@ impl Kind {
             Kind::Sessions => "sessions",
             Kind::AuthFailures => "authfailures",
             Kind::Statistics => "statistics",
+            Kind::AutoReplies => "autoreplies",
+            Kind::Forwards => "forwards",
+            Kind::Requests => "requests",
         }
     }
 
@@ -88,6 +104,9 @@ impl Kind {
             Kind::Sessions => &[Target::Sessions],
             Kind::AuthFailures => &[Target::AuthFailures],
             Kind::Statistics => &[Target::StatSamples, Target::MonitorReports],
+            Kind::AutoReplies => &[Target::AutoReplies],
+            Kind::Forwards => &[Target::RuleForwards],
+            Kind::Requests => &[Target::MailboxRequests, Target::AdminRequests],
         }
     }
 }
@@ -110,10 +129,18 @@ pub struct CollectorParams {
     pub tombstone_kept_days: u64,
     /// `stats_kept_days` (statistics samples and monitor reports)
     pub stats_kept_days: u64,
+    /// `autoreply_kept_days`: the least age of an auto-reply memory row the Collector deletes
+    /// (the longest reply period of the rules may make it older)
+    pub autoreply_kept_days: u64,
+    /// `forward_kept_days`: the least age of a forward memory row the Collector deletes
+    pub forward_kept_days: u64,
+    /// `requests_kept_days` (finished mailbox and directory requests)
+    pub requests_kept_days: u64,
 }
 
 impl Default for CollectorParams {
-    /// The defaults of schema step 2: every kind, 500 rows a batch, 45/30/30/90 days.
+    /// The defaults of schema steps 2 and 8: every kind, 500 rows a batch, 45/30/30/90 days,
+    /// 30 days of auto-reply memory, 7 of forward memory and of finished requests.
     fn default() -> Self {
         CollectorParams {
             work: Kind::ALL.to_vec(),
@@ -122,6 +149,9 @@ impl Default for CollectorParams {
             changelog_kept_days: 30,
             tombstone_kept_days: 30,
             stats_kept_days: 90,
+            autoreply_kept_days: 30,
+            forward_kept_days: 7,
+            requests_kept_days: 7,
         }
     }
 }
@@ -177,6 +207,9 @@ impl CollectorParams {
             changelog_kept_days: int("changelog_kept_days", d.changelog_kept_days, 1),
             tombstone_kept_days: int("tombstone_kept_days", d.tombstone_kept_days, 1),
             stats_kept_days: int("stats_kept_days", d.stats_kept_days, 1),
+            autoreply_kept_days: int("autoreply_kept_days", d.autoreply_kept_days, 1),
+            forward_kept_days: int("forward_kept_days", d.forward_kept_days, 1),
+            requests_kept_days: int("requests_kept_days", d.requests_kept_days, 1),
         }
     }
 
@@ -193,8 +226,28 @@ impl CollectorParams {
             Target::Expunged | Target::MailChanges => Some(self.tombstone_kept_days),
             Target::Sessions | Target::AuthFailures => Some(SESSION_KEPT_DAYS),
             Target::StatSamples | Target::MonitorReports => Some(self.stats_kept_days),
+            Target::AutoReplies => Some(self.autoreply_kept_days),
+            Target::RuleForwards => Some(self.forward_kept_days),
+            Target::MailboxRequests | Target::AdminRequests => Some(self.requests_kept_days),
         }
     }
+}
+
+/// The longest reply period, in days, of the REPLY actions stored (`periods`, as
+/// [`repo::reply_periods`] reads them); 0 when there is none. An empty value is the default
+/// period; a value that is no number of days counts as the longest period a rule may have
+/// (such a rule fails until it is fixed, and may then take any period).
+pub fn longest_reply_days(periods: &[Option<String>]) -> u64 {
+    let default = u64::try_from(crate::rules::model::DEFAULT_REPLY_DAYS).unwrap_or(7);
+    let max = u64::try_from(crate::rules::validate::MAX_DAYS).unwrap_or(365);
+    periods
+        .iter()
+        .map(|p| match p.as_deref().map(str::trim) {
+            None | Some("") => default,
+            Some(text) => text.parse::<u64>().unwrap_or(max),
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 /// What a round removed.
@@ -212,6 +265,14 @@ pub struct RoundReport {
     pub auth_failures: u64,
     pub stat_samples: u64,
     pub monitor_reports: u64,
+    /// Auto-reply memory rows (`es_autoreply_memory`).
+    pub autoreplies: u64,
+    /// Forward memory rows of the rules (`es_rule_forward`).
+    pub rule_forwards: u64,
+    /// Finished `es_mailbox_request` rows.
+    pub mailbox_requests: u64,
+    /// Finished `es_admin_request` rows.
+    pub admin_requests: u64,
     /// Transactions (batches) the round ran.
     pub batches: u64,
     /// True when a stop request cut the round short.
@@ -236,6 +297,10 @@ impl RoundReport {
             Target::AuthFailures => self.auth_failures += n,
             Target::StatSamples => self.stat_samples += n,
             Target::MonitorReports => self.monitor_reports += n,
+            Target::AutoReplies => self.autoreplies += n,
+            Target::RuleForwards => self.rule_forwards += n,
+            Target::MailboxRequests => self.mailbox_requests += n,
+            Target::AdminRequests => self.admin_requests += n,
         }
     }
 
@@ -252,6 +317,10 @@ impl RoundReport {
             + self.auth_failures
             + self.stat_samples
             + self.monitor_reports
+            + self.autoreplies
+            + self.rule_forwards
+            + self.mailbox_requests
+            + self.admin_requests
     }
 
     /// One line: what was removed (only what is not zero).
@@ -268,6 +337,10 @@ impl RoundReport {
             (self.auth_failures, "authentication failure records"),
             (self.stat_samples, "statistics samples"),
             (self.monitor_reports, "monitor reports"),
+            (self.autoreplies, "auto-reply memories"),
+            (self.rule_forwards, "forward memories"),
+            (self.mailbox_requests, "finished mailbox requests"),
+            (self.admin_requests, "finished directory requests"),
         ]
         .iter()
         .filter(|(n, _)| *n > 0)
@@ -347,7 +420,18 @@ fn drain(
 ) -> Result<(), StoreError> {
     let size = params.batch_size.max(1);
     loop {
-        let b = store.write(|c| repo::delete_batch(c, target, cutoff, size))?;
+        let b = store.write(|c| {
+            // an auto-reply memory row stops a reply for as long as the longest reply period
+            // of any rule: the periods are read in the batch's own transaction
+            let cutoff = match (target, cutoff) {
+                (Target::AutoReplies, Some(kept)) => {
+                    let longest = longest_reply_days(&repo::reply_periods(c)?);
+                    Some(kept.min(cutoff_days(Utc::now(), longest)))
+                }
+                _ => cutoff,
+            };
+            repo::delete_batch(c, target, cutoff, size)
+        })?;
         log::debug!(
             "{}: batch of {} selected, {} deleted{}",
             target.label(),
@@ -411,5 +495,26 @@ mod kinds_tests {
         names.sort();
         known.sort();
         assert_eq!(names, known);
+    }
+
+    #[test]
+    fn the_longest_reply_period_reads_the_stored_days_as_the_rules_do() {
+        use super::longest_reply_days;
+        let p = |v: &[Option<&str>]| -> Vec<Option<String>> {
+            v.iter().map(|x| x.map(str::to_string)).collect()
+        };
+        assert_eq!(longest_reply_days(&[]), 0, "no reply rule");
+        assert_eq!(longest_reply_days(&p(&[Some("3"), Some(" 60 ")])), 60);
+        assert_eq!(
+            longest_reply_days(&p(&[Some("3"), None])),
+            7,
+            "empty: the default period"
+        );
+        assert_eq!(longest_reply_days(&p(&[Some(" ")])), 7);
+        assert_eq!(
+            longest_reply_days(&p(&[Some("3"), Some("soon")])),
+            365,
+            "unreadable: the longest period a rule may have"
+        );
     }
 }

@@ -25,6 +25,9 @@ pub const COLLECTOR_WORK: &[&str] = &[
     "sessions",
     "authfailures",
     "statistics",
+    "autoreplies",
+    "forwards",
+    "requests",
 ];
 
 /// The process types this build of esmail can run. `esmail init` registers one instance of

@@ -1,8 +1,7 @@
 //! Connection sharing: the sessions of an instance borrow one of a few pooled connections for
-//! each request, on a blocking thread, and give it back at once. The counts of connections in
-//! use and of requests waiting for one are kept for `probe;`.
+//! each request, on a blocking thread, and give it back at once. The pool's use (connections
+//! lent, threads waiting) is shown by `probe;`.
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use crate::store::{sps::Load, Conn, Store, StoreError, TxMode};
@@ -18,43 +17,16 @@ impl std::fmt::Display for Unavailable {
     }
 }
 
-#[derive(Default)]
-struct Counters {
-    in_use: AtomicI64,
-    waiting: AtomicI64,
-}
-
-/// A shared pool of store connections, with its use counted.
+/// A shared pool of store connections; its use is read from the pool itself, so that every
+/// borrower (requests, logins) counts.
 #[derive(Clone)]
 pub struct Db {
     store: Arc<Store>,
-    pool_size: i64,
-    n: Arc<Counters>,
-}
-
-struct Using<'a>(&'a AtomicI64);
-
-impl<'a> Using<'a> {
-    fn new(a: &'a AtomicI64) -> Self {
-        a.fetch_add(1, Ordering::SeqCst);
-        Using(a)
-    }
-}
-
-impl Drop for Using<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
 }
 
 impl Db {
-    /// `store` must have been opened with a pool of `pool_size` connections.
-    pub fn new(store: Arc<Store>, pool_size: u32) -> Db {
-        Db {
-            store,
-            pool_size: pool_size as i64,
-            n: Arc::new(Counters::default()),
-        }
+    pub fn new(store: Arc<Store>) -> Db {
+        Db { store }
     }
 
     pub fn store(&self) -> &Arc<Store> {
@@ -84,16 +56,9 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
     {
-        let (store, n) = (self.store.clone(), self.n.clone());
-        self.blocking(what, move || {
-            let mut c = {
-                let _w = Using::new(&n.waiting);
-                store.conn()?
-            };
-            let _u = Using::new(&n.in_use);
-            c.transaction(mode, f)
-        })
-        .await
+        let store = self.store.clone();
+        self.blocking(what, move || store.conn()?.transaction(mode, f))
+            .await
     }
 
     /// Runs blocking work that borrows connections itself (a login), on a blocking thread.
@@ -116,13 +81,13 @@ impl Db {
 
     /// The pool's use now (sessions filled in by the caller).
     pub fn load(&self) -> Load {
-        let in_use = self.n.in_use.load(Ordering::SeqCst).max(0);
+        let u = self.store.usage();
         Load {
             sessions: 0,
-            pool_size: self.pool_size,
-            in_use,
-            idle: (self.pool_size - in_use).max(0),
-            waiting: self.n.waiting.load(Ordering::SeqCst).max(0),
+            pool_size: u.size,
+            in_use: u.in_use,
+            idle: (u.size - u.in_use).max(0),
+            waiting: u.waiting,
         }
     }
 }

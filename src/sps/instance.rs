@@ -15,13 +15,16 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
-use super::{feed::Feed, handoff, registry::Registry, Client, Ctx, Db, Protocol, ServerConfig};
+use super::{
+    feed::Feed, handoff, registry::Registry, registry::SessionHandle, Client, Ctx, Db, Protocol,
+    ServerConfig,
+};
 use crate::cli::StoreArgs;
 use crate::process::runtime::Runtime;
 use crate::store::Store;
 
 /// A protocol's session: serves one client to the end.
-pub type Serve = fn(Arc<Ctx>, Client) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+pub type Serve = fn(Arc<Ctx>, Client, SessionHandle) -> Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// How long a stop waits for sessions to say goodbye.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -48,6 +51,10 @@ pub fn config(rt: &Runtime, store: &Store, protocol: Protocol) -> Result<ServerC
         node_id: rt.node_id,
         // RFC 1939: at least 10 minutes; RFC 3501: at least 30 minutes
         idle_timeout: Duration::from_secs(rt.param_u64("idle_timeout", idle, 1)),
+        login_timeout: Duration::from_secs(rt.param_u64("login_timeout", 120, 1)),
+        command_timeout: Duration::from_secs(rt.param_u64("command_timeout", 60, 1)),
+        max_unauthenticated_per_address: rt.param_u64("max_unauthenticated_per_address", 100, 0)
+            as usize,
         max_line_bytes: rt.param_u64("max_line_bytes", line, 512).min(1 << 24) as usize,
         max_literal_bytes: rt.param_u64("max_literal_bytes", 26_214_400, 1024),
         commands_per_second: rt.param_u64("commands_per_second", 1000, 1).min(1_000_000) as u32,
@@ -152,15 +159,25 @@ pub async fn serve_clients(
                     let cfg = ctx.cfg();
                     if active.load(Ordering::SeqCst) >= cfg.max_connections {
                         log::warn!("{}: refused, {} sessions already", client.peer, cfg.max_connections);
-                        tokio::spawn(refuse(client, protocol));
+                        tokio::spawn(refuse(client, protocol, Refusal::Full));
                         continue;
                     }
+                    let limit = cfg.max_unauthenticated_per_address;
+                    if limit > 0 && ctx.registry.unauthenticated_from(client.peer.ip()) >= limit {
+                        log::warn!(
+                            "{}: refused, {limit} sessions from that address not logged in yet",
+                            client.peer
+                        );
+                        tokio::spawn(refuse(client, protocol, Refusal::Address));
+                        continue;
+                    }
+                    let handle = ctx.registry.open(protocol.name(), client.peer);
                     active.fetch_add(1, Ordering::SeqCst);
                     let guard = Active(active.clone());
                     let ctx = ctx.clone();
                     sessions.spawn(async move {
                         let _guard = guard;
-                        serve(ctx, client).await;
+                        serve(ctx, client, handle).await;
                     });
                 }
                 None => break,
@@ -186,12 +203,27 @@ pub async fn serve_clients(
     }
 }
 
-async fn refuse(client: Client, protocol: Protocol) {
+/// Why a client is turned away at once.
+#[derive(Debug, Clone, Copy)]
+enum Refusal {
+    /// `max_connections` sessions already.
+    Full,
+    /// `max_unauthenticated_per_address` sessions from its address not logged in yet.
+    Address,
+}
+
+async fn refuse(client: Client, protocol: Protocol, why: Refusal) {
     use tokio::io::AsyncWriteExt;
     let mut s = client.stream;
-    let text: &[u8] = match protocol {
-        Protocol::Pop3 => b"-ERR [SYS/TEMP] too many sessions, try again later\r\n",
-        Protocol::Imap => b"* BYE [UNAVAILABLE] too many sessions, try again later\r\n",
+    let text: &[u8] = match (protocol, why) {
+        (Protocol::Pop3, Refusal::Full) => b"-ERR [SYS/TEMP] too many sessions, try again later\r\n",
+        (Protocol::Imap, Refusal::Full) => b"* BYE [UNAVAILABLE] too many sessions, try again later\r\n",
+        (Protocol::Pop3, Refusal::Address) => {
+            b"-ERR [SYS/TEMP] too many sessions from your address not logged in, try again later\r\n"
+        }
+        (Protocol::Imap, Refusal::Address) => {
+            b"* BYE [UNAVAILABLE] too many sessions from your address not logged in, try again later\r\n"
+        }
     };
     let _ = tokio::time::timeout(Duration::from_secs(5), s.write_all(text)).await;
 }
@@ -221,7 +253,7 @@ pub fn run(
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let (cfg_tx, cfg_rx) = watch::channel(Arc::new(server_cfg));
-    let db = Db::new(Arc::new(store), pool_size);
+    let db = Db::new(Arc::new(store));
     let registry = Registry::new(&format!(
         "{}-{}{}-{}",
         rt.host,

@@ -82,6 +82,10 @@ pub struct Client {
     pub implicit_tls: bool,
 }
 
+/// The slowest upload a literal is given time for: a command with literals may take one more
+/// second per this many bytes announced, beyond `command_timeout`.
+pub const LITERAL_BYTES_PER_SECOND: u64 = 4096;
+
 /// What an instance's sessions run with (its parameters, read at start and on refresh).
 #[derive(Clone)]
 pub struct ServerConfig {
@@ -89,6 +93,13 @@ pub struct ServerConfig {
     pub hostname: String,
     pub node_id: i64,
     pub idle_timeout: Duration,
+    /// How long a client may stay connected without logging in.
+    pub login_timeout: Duration,
+    /// How long a command may take to arrive once its first byte came (IMAP literals get
+    /// one more second per [`LITERAL_BYTES_PER_SECOND`] bytes announced).
+    pub command_timeout: Duration,
+    /// Sessions not logged in yet from one client address, at most (0: no limit).
+    pub max_unauthenticated_per_address: usize,
     /// Longest command line, without its ending.
     pub max_line_bytes: usize,
     /// Largest literal (IMAP APPEND and the like).
@@ -110,6 +121,12 @@ impl std::fmt::Debug for ServerConfig {
             .field("hostname", &self.hostname)
             .field("node_id", &self.node_id)
             .field("idle_timeout", &self.idle_timeout)
+            .field("login_timeout", &self.login_timeout)
+            .field("command_timeout", &self.command_timeout)
+            .field(
+                "max_unauthenticated_per_address",
+                &self.max_unauthenticated_per_address,
+            )
             .field("max_line_bytes", &self.max_line_bytes)
             .field("max_literal_bytes", &self.max_literal_bytes)
             .field("commands_per_second", &self.commands_per_second)
@@ -130,6 +147,9 @@ impl ServerConfig {
             hostname: "localhost".into(),
             node_id,
             idle_timeout: Duration::from_secs(60),
+            login_timeout: Duration::from_secs(60),
+            command_timeout: Duration::from_secs(60),
+            max_unauthenticated_per_address: 0,
             max_line_bytes: 65536,
             max_literal_bytes: 26_214_400,
             commands_per_second: 1000,

@@ -3,7 +3,7 @@
 //! transaction; nothing at all while nothing changes), with the instance's load.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -22,6 +22,7 @@ const TOUCH: Duration = Duration::from_secs(300);
 #[derive(Debug, Clone)]
 struct Entry {
     protocol: &'static str,
+    ip: IpAddr,
     remote_addr: String,
     login: Option<String>,
     account_id: Option<i64>,
@@ -36,6 +37,20 @@ struct Entry {
 struct Inner {
     live: HashMap<String, Entry>,
     ended: Vec<String>,
+    /// Sessions not logged in yet, per client address.
+    unauthenticated: HashMap<IpAddr, usize>,
+}
+
+impl Inner {
+    /// One session from `ip` logged in or ended before logging in.
+    fn authenticated(&mut self, ip: IpAddr) {
+        if let Some(n) = self.unauthenticated.get_mut(&ip) {
+            *n -= 1;
+            if *n == 0 {
+                self.unauthenticated.remove(&ip);
+            }
+        }
+    }
 }
 
 /// The live sessions of one instance.
@@ -50,6 +65,7 @@ pub struct Registry {
 pub struct SessionHandle {
     reg: Registry,
     id: String,
+    peer: SocketAddr,
 }
 
 impl Registry {
@@ -72,10 +88,14 @@ impl Registry {
             self.prefix,
             self.next.fetch_add(1, Ordering::Relaxed)
         );
-        self.lock().live.insert(
+        let ip = peer.ip().to_canonical();
+        let mut g = self.lock();
+        *g.unauthenticated.entry(ip).or_insert(0) += 1;
+        g.live.insert(
             id.clone(),
             Entry {
                 protocol,
+                ip,
                 remote_addr: peer.to_string(),
                 login: None,
                 account_id: None,
@@ -85,10 +105,21 @@ impl Registry {
                 dirty: true,
             },
         );
+        drop(g);
         SessionHandle {
             reg: self.clone(),
             id,
+            peer,
         }
+    }
+
+    /// Sessions from `ip` that have not logged in yet.
+    pub fn unauthenticated_from(&self, ip: IpAddr) -> usize {
+        self.lock()
+            .unauthenticated
+            .get(&ip.to_canonical())
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Sessions now.
@@ -249,13 +280,24 @@ impl SessionHandle {
         &self.id
     }
 
+    /// The client's address.
+    pub fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
     /// Records who is logged in.
     pub fn set_login(&self, login: &str, account_id: i64) {
         let mut g = self.reg.lock();
-        if let Some(e) = g.live.get_mut(&self.id) {
-            e.login = Some(login.to_string());
-            e.account_id = Some(account_id);
-            e.dirty = true;
+        let Some(e) = g.live.get_mut(&self.id) else {
+            return;
+        };
+        let first = e.login.is_none();
+        e.login = Some(login.to_string());
+        e.account_id = Some(account_id);
+        e.dirty = true;
+        let ip = e.ip;
+        if first {
+            g.authenticated(ip);
         }
     }
 
@@ -275,6 +317,9 @@ impl Drop for SessionHandle {
     fn drop(&mut self) {
         let mut g = self.reg.lock();
         if let Some(e) = g.live.remove(&self.id) {
+            if e.login.is_none() {
+                g.authenticated(e.ip);
+            }
             if !e.new {
                 g.ended.push(self.id.clone());
             }

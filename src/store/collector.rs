@@ -32,6 +32,17 @@ pub enum Target {
     StatSamples,
     /// Monitor reports written before the cutoff.
     MonitorReports,
+    /// Auto-reply memory rows (`es_autoreply_memory`) whose last reply is older than the
+    /// cutoff. The caller makes the cutoff old enough for every reply period of the rules
+    /// ([`reply_periods`]).
+    AutoReplies,
+    /// Forward memory rows of the rules (`es_rule_forward`) older than the cutoff whose message
+    /// no queue entry refers to any more (no copy of it can come back).
+    RuleForwards,
+    /// Mailbox requests (`es_mailbox_request`) DONE or FAILED before the cutoff.
+    MailboxRequests,
+    /// Directory requests (`es_admin_request`) DONE or FAILED before the cutoff.
+    AdminRequests,
 }
 
 /// How a key column is read back and bound again.
@@ -64,6 +75,10 @@ impl Target {
             Target::AuthFailures => "authentication failure records",
             Target::StatSamples => "statistics samples",
             Target::MonitorReports => "monitor reports",
+            Target::AutoReplies => "auto-reply memories",
+            Target::RuleForwards => "forward memories",
+            Target::MailboxRequests => "finished mailbox requests",
+            Target::AdminRequests => "finished directory requests",
         }
     }
 
@@ -137,6 +152,30 @@ impl Target {
                     &[("report_id", Int)],
                     true,
                 ),
+                Target::AutoReplies => (
+                    q::GC_AUTOREPLY_BATCH,
+                    q::GC_AUTOREPLY_DELETE,
+                    &[("account_id", Int), ("sender_key", Text)],
+                    true,
+                ),
+                Target::RuleForwards => (
+                    q::GC_RULE_FORWARD_BATCH,
+                    q::GC_RULE_FORWARD_DELETE,
+                    &[("message_id", Int), ("account_id", Int)],
+                    true,
+                ),
+                Target::MailboxRequests => (
+                    q::GC_MAILBOX_REQUEST_BATCH,
+                    q::GC_MAILBOX_REQUEST_DELETE,
+                    &[("request_id", Int)],
+                    true,
+                ),
+                Target::AdminRequests => (
+                    q::GC_ADMIN_REQUEST_BATCH,
+                    q::GC_ADMIN_REQUEST_DELETE,
+                    &[("request_id", Int)],
+                    true,
+                ),
             };
         Plan {
             select,
@@ -145,6 +184,16 @@ impl Target {
             cutoff,
         }
     }
+}
+
+/// The reply periods of the rules' REPLY actions as stored (`es_rule_action.param1`: days, or
+/// `None` when the row leaves it empty), each distinct value once, inactive rules included.
+/// Their reading (the default period, a value no rule accepts) is the rules' business.
+pub fn reply_periods(c: &mut Conn) -> Result<Vec<Option<String>>, StoreError> {
+    c.query(&q::GC_AUTOREPLY_PERIODS, &[])?
+        .iter()
+        .map(|r| r.opt_str(0))
+        .collect()
 }
 
 /// What one batch did.

@@ -125,6 +125,19 @@ enum Pool {
 pub struct Store {
     pool: Pool,
     url: StoreUrl,
+    /// Threads waiting for a connection now.
+    waiting: std::sync::atomic::AtomicI64,
+}
+
+/// How a store's pool is used now, whoever borrowed the connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    /// The most connections the pool opens.
+    pub size: i64,
+    /// Connections lent out.
+    pub in_use: i64,
+    /// Threads waiting for one.
+    pub waiting: i64,
 }
 
 impl std::fmt::Debug for Store {
@@ -146,6 +159,7 @@ impl Store {
         Ok(Store {
             pool,
             url: url.clone(),
+            waiting: std::sync::atomic::AtomicI64::new(0),
         })
     }
 
@@ -160,8 +174,32 @@ impl Store {
         }
     }
 
+    /// How the pool is used now.
+    pub fn usage(&self) -> PoolUsage {
+        let (size, state) = match &self.pool {
+            Pool::Sqlite(p) => (p.max_size(), p.state()),
+            Pool::Oracle(p) => (p.max_size(), p.state()),
+        };
+        PoolUsage {
+            size: size as i64,
+            in_use: (state.connections as i64 - state.idle_connections as i64).max(0),
+            waiting: self
+                .waiting
+                .load(std::sync::atomic::Ordering::SeqCst)
+                .max(0),
+        }
+    }
+
     /// Borrows a connection from the pool; it goes back when dropped.
     pub fn conn(&self) -> Result<Conn, StoreError> {
+        use std::sync::atomic::Ordering;
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let c = self.borrow();
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        c
+    }
+
+    fn borrow(&self) -> Result<Conn, StoreError> {
         match &self.pool {
             Pool::Sqlite(p) => p.get().map(Conn::Sqlite).map_err(|e| {
                 StoreError::Unavailable(format!("no connection to {} available: {e}", self.url))

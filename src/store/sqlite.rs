@@ -226,4 +226,39 @@ mod tests {
             "INSERT INTO t (a) SELECT a FROM u"
         );
     }
+
+    #[test]
+    fn pool_usage_counts_every_borrower_and_every_waiter() {
+        use crate::store::{OpenOptions, Store, StoreUrl};
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let opts = OpenOptions {
+            pool_size: 2,
+            create: true,
+            wait: std::time::Duration::from_secs(10),
+            ..OpenOptions::default()
+        };
+        let store =
+            Arc::new(Store::open(&StoreUrl::Sqlite(dir.path().join("u.db")), &opts).unwrap());
+        let u = store.usage();
+        assert_eq!((u.size, u.in_use, u.waiting), (2, 0, 0));
+        let a = store.conn().unwrap();
+        let b = store.conn().unwrap();
+        assert_eq!(store.usage().in_use, 2);
+        let s = store.clone();
+        let waiter = std::thread::spawn(move || s.conn().map(|_| ()).is_ok());
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while store.usage().waiting != 1 {
+            assert!(
+                std::time::Instant::now() < until,
+                "the waiter is never counted"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        drop(a);
+        assert!(waiter.join().unwrap());
+        drop(b);
+        let u = store.usage();
+        assert_eq!((u.in_use, u.waiting), (0, 0));
+    }
 }

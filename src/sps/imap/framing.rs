@@ -47,6 +47,8 @@ pub struct Framer {
     /// Where the line being read started in the message (`None`: in a literal).
     line_start: Option<usize>,
     problem: Option<Problem>,
+    /// Bytes of the literals announced in the current message.
+    announced: u64,
 }
 
 impl Framer {
@@ -68,7 +70,20 @@ impl Framer {
             max_literal,
             line_start: Some(0),
             problem: None,
+            announced: 0,
         }
+    }
+
+    /// Whether some bytes of a message that is not complete yet have come: the client is in
+    /// the middle of sending a command.
+    pub fn started(&self) -> bool {
+        self.taken < self.pending.len()
+            || (!self.frag.is_message_complete() && !self.frag.message_bytes().is_empty())
+    }
+
+    /// The bytes of the literals announced so far in the message being read.
+    pub fn announced(&self) -> u64 {
+        self.announced
     }
 
     /// Bytes read from the client.
@@ -146,10 +161,12 @@ impl Framer {
                     match announcement {
                         None => {
                             self.line_start = Some(0);
+                            self.announced = 0;
                             return Some(Frame::Complete);
                         }
                         Some(LiteralAnnouncement { mode, length }) => {
                             self.line_start = None;
+                            self.announced = self.announced.saturating_add(length as u64);
                             self.literal_left = Some(length);
                             let sync = mode == LiteralMode::Sync;
                             if !sync && length as u64 > self.max_literal {
@@ -185,6 +202,7 @@ impl Framer {
         self.literal_left = None;
         self.line_start = Some(0);
         self.problem = None;
+        self.announced = 0;
     }
 
     fn fail(&mut self, p: Problem) {
@@ -246,6 +264,42 @@ mod tests {
         assert_eq!(f.problem(), None);
         assert_eq!(f.message(), b"a2 LOGIN {3}\r\nbob {3+}\r\npw!\r\n");
         assert_eq!(f.tag().as_deref(), Some("a2"));
+    }
+
+    #[test]
+    fn a_command_in_progress_and_its_literals_are_known() {
+        let mut f = Framer::new(100, 100);
+        assert!(!f.started());
+        f.push(b"a1 NO");
+        assert_eq!(f.next(), None);
+        assert!(f.started(), "half a line");
+        f.push(b"OP\r\n");
+        assert_eq!(f.next(), Some(Frame::Complete));
+        assert!(!f.started(), "a complete message");
+        f.push(b"a2 APPEND x {5}\r\n");
+        assert!(f.started());
+        assert_eq!(
+            f.next(),
+            Some(Frame::Literal {
+                length: 5,
+                sync: true
+            })
+        );
+        assert_eq!(f.next(), None);
+        assert!(f.started(), "waiting for the literal");
+        assert_eq!(f.announced(), 5);
+        f.push(b"hello {3+}\r\nabc\r\n");
+        assert_eq!(
+            f.next(),
+            Some(Frame::Literal {
+                length: 3,
+                sync: false
+            })
+        );
+        assert_eq!(f.announced(), 8);
+        assert_eq!(f.next(), Some(Frame::Complete));
+        assert_eq!(f.announced(), 0);
+        assert!(!f.started());
     }
 
     #[test]

@@ -57,7 +57,7 @@ fn world() -> World {
     let (_cfg_tx, cfg) = watch::channel(Arc::new(ServerConfig::for_tests(1)));
     let (stop, stop_rx) = watch::channel(false);
     let ctx = Arc::new(Ctx {
-        db: Db::new(Arc::new(store), 2),
+        db: Db::new(Arc::new(store)),
         feed: Feed::new(),
         registry: Registry::new("test"),
         cfg,
@@ -154,7 +154,9 @@ impl Client {
         tokio::spawn(super::serve_stream(
             w.ctx.clone(),
             stream,
-            "192.0.2.9:1143".parse().unwrap(),
+            w.ctx
+                .registry
+                .open("IMAP4", "192.0.2.9:1143".parse().unwrap()),
             false,
         ));
         let (r, w) = tokio::io::split(client);

@@ -38,13 +38,12 @@ mod sequence;
 mod session;
 mod store;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use super::{io, Client, Ctx};
+use super::{io, registry::SessionHandle, Client, Ctx};
 
 /// Serves a client handed over by IOLISTENER or accepted on the instance's own port.
-pub async fn serve(ctx: Arc<Ctx>, client: Client) {
+pub async fn serve(ctx: Arc<Ctx>, client: Client, handle: SessionHandle) {
     let peer = client.peer;
     let cfg = ctx.cfg();
     let (stream, tls) = match io::open(client, cfg.tls.as_ref()).await {
@@ -54,10 +53,12 @@ pub async fn serve(ctx: Arc<Ctx>, client: Client) {
             return;
         }
     };
-    serve_stream(ctx, stream, peer, tls).await
+    serve_stream(ctx, stream, handle, tls).await
 }
 
 /// Serves a connection (already in TLS when `tls_on`).
-pub async fn serve_stream(ctx: Arc<Ctx>, stream: io::Stream, peer: SocketAddr, tls_on: bool) {
-    session::Session::new(ctx, stream, peer, tls_on).run().await
+pub async fn serve_stream(ctx: Arc<Ctx>, stream: io::Stream, handle: SessionHandle, tls_on: bool) {
+    session::Session::new(ctx, stream, handle, tls_on)
+        .run()
+        .await
 }

@@ -28,12 +28,16 @@ const MAX_LITERAL_UNAUTH: u64 = 64 * 1024;
 pub(super) const FLUSH_AT: usize = 256 * 1024;
 
 /// Why reading stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Stop {
     /// The client went away (or a write failed).
     Closed,
     /// Nothing came for the idle timeout.
     Timeout,
+    /// No login within the login timeout.
+    LoginTimeout,
+    /// A command begun was not finished within the command timeout.
+    CommandTimeout,
     /// The server is stopping.
     Shutdown,
 }
@@ -80,12 +84,16 @@ pub struct Session {
     bad: u32,
     /// Writing failed: the session is over.
     pub(super) broken: bool,
+    /// When the client connected (it must log in within the login timeout).
+    connected: tokio::time::Instant,
+    /// When the first byte of the command being read came.
+    command_since: Option<tokio::time::Instant>,
 }
 
 impl Session {
-    pub fn new(ctx: Arc<Ctx>, stream: io::Stream, peer: SocketAddr, tls: bool) -> Session {
+    pub fn new(ctx: Arc<Ctx>, stream: io::Stream, handle: SessionHandle, tls: bool) -> Session {
         let cfg = ctx.cfg();
-        let handle = ctx.registry.open("IMAP4", peer);
+        let peer = handle.peer();
         let stop = ctx.stop.clone();
         Session {
             framer: new_framer(&cfg),
@@ -103,6 +111,8 @@ impl Session {
             enabled: Enabled::default(),
             bad: 0,
             broken: false,
+            connected: tokio::time::Instant::now(),
+            command_since: None,
         }
     }
 
@@ -174,6 +184,14 @@ impl Session {
         match stop {
             Stop::Closed => return,
             Stop::Timeout => response::bye(&mut self.out, None, "Autologout; idle for too long"),
+            Stop::LoginTimeout => {
+                response::bye(&mut self.out, None, "Autologout; no login in time")
+            }
+            Stop::CommandTimeout => response::bye(
+                &mut self.out,
+                None,
+                "Autologout; command not completed in time",
+            ),
             Stop::Shutdown => response::bye(&mut self.out, None, "server shutting down"),
         }
         let _ = self.flush().await;
@@ -211,14 +229,45 @@ impl Session {
         }
     }
 
-    /// The next frame, reading as needed.
+    /// The next frame, reading as needed, within the session's deadlines.
     pub(super) async fn next_frame(&mut self) -> Result<Frame, Stop> {
         loop {
             if let Some(f) = self.framer.next() {
+                if f == Frame::Complete {
+                    self.command_since = None;
+                }
                 return Ok(f);
             }
-            self.fill(self.cfg.idle_timeout).await?;
+            let (until, why) = self.deadline();
+            let wait = until.saturating_duration_since(tokio::time::Instant::now());
+            if wait.is_zero() {
+                return Err(why);
+            }
+            match self.fill(wait).await {
+                Err(Stop::Timeout) => return Err(why),
+                r => r?,
+            }
         }
+    }
+
+    /// When the next read must have come, and what to say when it has not: nothing for the
+    /// idle timeout; no login within the login timeout; a command started and not finished
+    /// within the command timeout (plus time for its literals at a slow upload rate).
+    fn deadline(&mut self) -> (tokio::time::Instant, Stop) {
+        let now = tokio::time::Instant::now();
+        let mut best = (now + self.cfg.idle_timeout, Stop::Timeout);
+        if self.login.is_none() {
+            best = best.min((self.connected + self.cfg.login_timeout, Stop::LoginTimeout));
+        }
+        if self.framer.started() {
+            let since = *self.command_since.get_or_insert(now);
+            let literals = self.framer.announced() / crate::sps::LITERAL_BYTES_PER_SECOND;
+            let until = since + self.cfg.command_timeout + std::time::Duration::from_secs(literals);
+            best = best.min((until, Stop::CommandTimeout));
+        } else {
+            self.command_since = None;
+        }
+        best
     }
 
     /// Reads more bytes into the framer, waiting at most `wait`.

@@ -17,12 +17,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use tokio::io::AsyncWriteExt;
-use tokio::time::timeout;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+use tokio::time::{timeout_at, Instant};
 
 use super::io::{self, LineRead, Stream};
 use super::registry::SessionHandle;
-use super::{auth, Client, Ctx, Unavailable};
+use super::{auth, Client, Ctx, ServerConfig, Unavailable};
 use crate::store::mailbox;
 use session::{Maildrop, Next, Session, SessionConfig, Update};
 
@@ -32,13 +32,57 @@ const FLUSH_AT: usize = 64 * 1024;
 const WRITE_CHUNK: usize = 64 * 1024;
 
 /// Serves one client handed over by IOLISTENER or accepted on an own port.
-pub async fn serve(ctx: Arc<Ctx>, client: Client) {
+pub async fn serve(ctx: Arc<Ctx>, client: Client, handle: SessionHandle) {
     let cfg = ctx.cfg();
     let peer = client.peer;
     match io::open(client, cfg.tls.as_ref()).await {
-        Ok((stream, tls_on)) => serve_stream(ctx, stream, peer, tls_on).await,
+        Ok((stream, tls_on)) => serve_stream(ctx, stream, handle, tls_on).await,
         Err(e) => log::debug!("pop3 {peer}: {e}"),
     }
+}
+
+/// Why a command did not come in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Late {
+    Idle,
+    Login,
+    Command,
+}
+
+impl Late {
+    fn text(self) -> &'static str {
+        match self {
+            Late::Idle => "idle for too long",
+            Late::Login => "no login in time",
+            Late::Command => "command not completed in time",
+        }
+    }
+}
+
+/// Reads the next command line: its first byte within the idle timeout, the rest within the
+/// command timeout, and everything before `login_by` when the client has not logged in.
+async fn read_command(
+    stream: &mut Stream,
+    cfg: &ServerConfig,
+    login_by: Option<Instant>,
+    line: &mut Vec<u8>,
+) -> Result<std::io::Result<LineRead>, Late> {
+    let by = |wait: Duration, late: Late| {
+        let own = (Instant::now() + wait, late);
+        login_by.map_or(own, |l| own.min((l, Late::Login)))
+    };
+    if stream.buffer().is_empty() {
+        let (until, late) = by(cfg.idle_timeout, Late::Idle);
+        match timeout_at(until, stream.fill_buf()).await {
+            Err(_) => return Err(late),
+            Ok(Err(e)) => return Ok(Err(e)),
+            Ok(Ok(_)) => {}
+        }
+    }
+    let (until, late) = by(cfg.command_timeout, Late::Command);
+    timeout_at(until, io::read_line(stream, cfg.max_line_bytes, line))
+        .await
+        .map_err(|_| late)
 }
 
 /// Sends `out` in chunks, each within `limit`, and empties it.
@@ -56,9 +100,9 @@ async fn send(stream: &mut Stream, out: &mut Vec<u8>, limit: Duration) -> std::i
 
 /// Serves a session on a connection that is open already (TLS on when `tls_on`), from the
 /// greeting to the close.
-pub async fn serve_stream(ctx: Arc<Ctx>, mut stream: Stream, peer: SocketAddr, tls_on: bool) {
+pub async fn serve_stream(ctx: Arc<Ctx>, mut stream: Stream, handle: SessionHandle, tls_on: bool) {
     let cfg = ctx.cfg();
-    let handle = ctx.registry.open("POP3", peer);
+    let peer = handle.peer();
     let id = format!("pop3 {} {peer}", handle.id());
     handle.set_state("AUTHORIZATION");
     let mut session = Session::new(SessionConfig {
@@ -73,6 +117,7 @@ pub async fn serve_stream(ctx: Arc<Ctx>, mut stream: Stream, peer: SocketAddr, t
     let limit = cfg.write_timeout;
     let mut out = session.greeting();
     let mut line = Vec::new();
+    let connected = Instant::now();
     log::debug!("{id}: connected{}", if tls_on { " (TLS)" } else { "" });
     let end = |why: &str| log::debug!("{id}: {why}");
     loop {
@@ -88,15 +133,18 @@ pub async fn serve_stream(ctx: Arc<Ctx>, mut stream: Stream, peer: SocketAddr, t
                 return end(&format!("write failed: {e}"));
             }
         }
+        let login_by = session
+            .logging_in()
+            .then_some(connected + cfg.login_timeout);
         let got = tokio::select! {
-            r = timeout(cfg.idle_timeout, io::read_line(&mut stream, cfg.max_line_bytes, &mut line)) => r,
+            r = read_command(&mut stream, &cfg, login_by, &mut line) => r,
             _ = stop.changed() => continue,
         };
         let too_long = match got {
-            Err(_) => {
-                out.extend(session.timeout());
+            Err(late) => {
+                out.extend(session.timeout(late.text()));
                 let _ = send(&mut stream, &mut out, limit).await;
-                return end("idle timeout");
+                return end(late.text());
             }
             Ok(Err(e)) => return end(&format!("read failed: {e}")),
             Ok(Ok(LineRead::Eof)) => return end("the client left"),
@@ -316,7 +364,7 @@ mod tests {
         let (_cfg_tx, cfg_rx) = watch::channel(Arc::new(cfg));
         let (stop, stop_rx) = watch::channel(false);
         let ctx = Arc::new(Ctx {
-            db: Db::new(Arc::new(store), 2),
+            db: Db::new(Arc::new(store)),
             feed: Feed::new(),
             registry: Registry::new("test"),
             cfg: cfg_rx,
@@ -343,7 +391,7 @@ mod tests {
         let task = tokio::spawn(serve_stream(
             w.ctx.clone(),
             stream,
-            peer.parse().unwrap(),
+            w.ctx.registry.open("POP3", peer.parse().unwrap()),
             false,
         ));
         let (r, w) = tokio::io::split(client);

@@ -313,6 +313,17 @@ impl Session {
         }
     }
 
+    /// Whether the client has not logged in yet.
+    pub fn logging_in(&self) -> bool {
+        matches!(
+            self.state,
+            State::Authorization { .. }
+                | State::SaslResponse
+                | State::LoggingIn
+                | State::StartingTls
+        )
+    }
+
     /// The next line answers a SASL challenge (it must not be logged).
     pub fn awaiting_sasl_response(&self) -> bool {
         matches!(self.state, State::SaslResponse)
@@ -344,11 +355,11 @@ impl Session {
         out
     }
 
-    /// The idle timeout struck: the last words before closing.
-    pub fn timeout(&mut self) -> Vec<u8> {
+    /// A timeout struck (`why`: "idle for too long", ...): the last words before closing.
+    pub fn timeout(&mut self, why: &str) -> Vec<u8> {
         self.state = State::Closed;
         let mut out = Vec::new();
-        err_line(&mut out, "[SYS/TEMP] autologout; idle for too long");
+        err_line(&mut out, &format!("[SYS/TEMP] autologout; {why}"));
         out
     }
 
@@ -1272,7 +1283,7 @@ mod tests {
             "-ERR [SYS/TEMP] server shutting down\r\n"
         );
         let mut sess = logged_in();
-        assert!(s(&sess.timeout()).starts_with("-ERR [SYS/TEMP] autologout"));
+        assert!(s(&sess.timeout("idle for too long")).starts_with("-ERR [SYS/TEMP] autologout"));
     }
 
     #[test]

@@ -1,0 +1,5 @@
+SELECT request_id
+FROM es_mailbox_request
+WHERE request_state IN ('DONE', 'FAILED') AND done_at < :cutoff
+ORDER BY done_at, request_id
+LIMIT :batch_size
