@@ -12,6 +12,7 @@ pub mod fuzz;
 pub mod gateway;
 pub mod guardian;
 pub mod mail;
+pub mod monitor;
 pub mod postman;
 pub mod process;
 pub mod rules;

@@ -541,6 +541,28 @@ fn assert_requests(f: &Fixture, r: &Requests) {
     }
 }
 
+/// Auto-reply memories 10, 45 and 61 days old, and forward memories 8 and 6 days old whose
+/// messages are in orapost's INBOX (the content stays), and a third 30 days old whose message
+/// also waits in `queue`: (old, recent, queued) message ids.
+fn plant_rule_memories(f: &Fixture, queue: &str) -> (i64, i64, i64) {
+    f.autoreply("recent@example.com", &days_ago(10));
+    f.autoreply("within-the-period@example.com", &days_ago(45));
+    f.autoreply("past-every-period@example.com", &days_ago(61));
+    let forwarded = |uid: i64| {
+        let m = f.message(10, 1);
+        f.pointer(m, uid);
+        m
+    };
+    let old = forwarded(1);
+    f.forward_memory(old, &days_ago(8));
+    let recent = forwarded(2);
+    f.forward_memory(recent, &days_ago(6));
+    let queued = forwarded(3);
+    f.forward_memory(queued, &days_ago(30));
+    f.queue_entry(queue, Some(queued), &["orapost@acme.com"]);
+    (old, recent, queued)
+}
+
 #[test]
 fn rule_memories_and_finished_requests_go_when_nothing_can_need_them() {
     let f = Fixture::new();
@@ -559,24 +581,8 @@ fn rule_memories_and_finished_requests_go_when_nothing_can_need_them() {
         2,
         "the two reply actions are stored"
     );
-    f.autoreply("recent@example.com", &days_ago(10));
-    f.autoreply("within-the-period@example.com", &days_ago(45));
-    f.autoreply("past-every-period@example.com", &days_ago(61));
-
-    // forward memories: their messages are in orapost's INBOX (the content stays)
-    let forwarded = |uid: i64| {
-        let m = f.message(10, 1);
-        f.pointer(m, uid);
-        m
-    };
-    let old = forwarded(1);
-    f.forward_memory(old, &days_ago(8));
-    let recent = forwarded(2);
-    f.forward_memory(recent, &days_ago(6));
     // old, but a copy of its message still waits in a queue: it may come back
-    let queued = forwarded(3);
-    f.forward_memory(queued, &days_ago(30));
-    f.queue_entry("SUBMISSION", Some(queued), &["orapost@acme.com"]);
+    let (old, recent, queued) = plant_rule_memories(&f, "SUBMISSION");
 
     let requests = plant_requests(&f);
 
@@ -914,22 +920,8 @@ fn the_running_collector_purges_old_rule_memories_and_finished_requests_with_its
              add action rule=vacation username=orapost do=reply days=60;",
         )
         .ok();
-    f.autoreply("recent@example.com", &days_ago(10));
-    f.autoreply("within-the-period@example.com", &days_ago(45));
-    f.autoreply("past-every-period@example.com", &days_ago(61));
-    let forwarded = |uid: i64| {
-        let m = f.message(10, 1);
-        f.pointer(m, uid);
-        m
-    };
-    let old = forwarded(1);
-    f.forward_memory(old, &days_ago(8));
-    let recent = forwarded(2);
-    f.forward_memory(recent, &days_ago(6));
     // held by an entry of the Dead Message queue, which no Postman works on
-    let held = forwarded(3);
-    f.forward_memory(held, &days_ago(30));
-    f.queue_entry("DEAD", Some(held), &["orapost@acme.com"]);
+    let (old, recent, held) = plant_rule_memories(&f, "DEAD");
     // (the Postman performs the PENDING requests meanwhile: their done_at becomes now)
     let requests = plant_requests(&f);
 

@@ -55,6 +55,7 @@ PROMPT LOB tablespace:   &&lob_tablespace
 @@steps/V007__mailbox_requests.sql
 @@steps/V008__collector_retention.sql
 @@steps/V009__session_deadlines.sql
+@@steps/V010__monitor.sql
 
 -- the PL/SQL packages (plsql/) and the view listing rules
 @@plsql.sql

@@ -48,6 +48,7 @@ SELECT MAX(version) AS schema_version FROM es_schema_version;
 @@run_step.sql 7 V007__mailbox_requests.sql
 @@run_step.sql 8 V008__collector_retention.sql
 @@run_step.sql 9 V009__session_deadlines.sql
+@@run_step.sql 10 V010__monitor.sql
 
 -- the PL/SQL packages and the view listing rules, replaced by this version's
 @@plsql.sql

@@ -432,6 +432,33 @@ fn dispatch(c: &mut Conn, node_id: i64, t: &Tokens) -> Result<Output, AdminError
                 .collect();
                 return Ok(Output::Entries(entries));
             }
+            if what == "monitor" {
+                let test = args.take(&["test"]);
+                args.finish("show monitor", &["test"]).map_err(de)?;
+                let reports = match &test {
+                    None => crate::store::monitor::latest(c, node_id)?,
+                    Some(t) => {
+                        crate::store::monitor::history(c, node_id, &t.to_ascii_lowercase(), 20)?
+                    }
+                };
+                return Ok(Output::Entries(
+                    reports
+                        .into_iter()
+                        .map(|r| {
+                            vec![
+                                ("test".to_string(), r.test),
+                                ("result".to_string(), r.severity),
+                                (
+                                    "at".to_string(),
+                                    r.at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                                ),
+                                ("summary".to_string(), r.summary),
+                                ("details".to_string(), r.details.replace('\n', "; ")),
+                            ]
+                        })
+                        .collect(),
+                ));
+            }
             match what {
                 "parameters" => {
                     let server = args.require(&["server"], "show parameters").map_err(de)?;
@@ -465,7 +492,7 @@ fn dispatch(c: &mut Conn, node_id: i64, t: &Tokens) -> Result<Output, AdminError
                             .collect(),
                     ))
                 }
-                _ => Err("show what? (show processes; show queues; or show parameters server=TYPE instance=N|default;)".into()),
+                _ => Err("show what? (show processes; show queues; show monitor [test=NAME]; or show parameters server=TYPE instance=N|default;)".into()),
             }
         }
         "probe" => {

@@ -50,6 +50,12 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         instance: i64,
     },
+    /// The Monitor: tests message flow, space, configuration and references, and mails its
+    /// reports to ORAPOST (started by the Guardian)
+    Monitor {
+        #[arg(long, default_value_t = 1)]
+        instance: i64,
+    },
     /// The SMTP/MIME gateway: mail in by SMTP, and out through a smart host (started by the
     /// Guardian)
     Smtpgw {
@@ -190,6 +196,9 @@ fn main() {
         }
         Command::Statistics { instance } => {
             esmail::statistics::run(&cli.store, instance).unwrap_or_else(|e| fail(prog, &e));
+        }
+        Command::Monitor { instance } => {
+            esmail::monitor::run(&cli.store, instance).unwrap_or_else(|e| fail(prog, &e));
         }
         Command::Smtpgw { instance } => {
             esmail::gateway::smtp::run(&cli.store, instance).unwrap_or_else(|e| fail(prog, &e));

@@ -41,7 +41,7 @@
 mod deliver;
 mod entry;
 mod expand;
-mod report;
+pub(crate) mod report;
 pub mod requests;
 
 use std::time::Duration;

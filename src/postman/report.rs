@@ -397,7 +397,7 @@ fn one_line(s: &str) -> String {
 }
 
 /// Queues a report: its content stored once, an entry to the sender with the null sender.
-fn submit(
+pub(crate) fn submit(
     c: &mut Conn,
     node_id: i64,
     priority: i64,

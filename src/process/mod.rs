@@ -36,6 +36,7 @@ pub const PROVIDED: &[&str] = &[
     "guardian",
     "collector",
     "statistics",
+    "monitor",
     "postman",
     "smtpgw",
     "iolistener",

@@ -18,6 +18,7 @@ pub mod delivery;
 pub mod directory;
 pub mod intake;
 pub mod mailbox;
+pub mod monitor;
 pub mod outbound;
 pub mod processes;
 pub mod queue;

@@ -83,6 +83,8 @@ DICTIONARY = {
     "user_segments": ["segment_name", "partition_name", "segment_type", "tablespace_name",
                       "bytes", "blocks", "extents"],
     "user_tablespaces": ["tablespace_name", "block_size", "status", "contents"],
+    "user_free_space": ["tablespace_name", "file_id", "block_id", "bytes", "blocks",
+                        "relative_fno"],
     "user_ts_quotas": ["tablespace_name", "bytes", "max_bytes", "blocks", "max_blocks"],
     "user_users": ["username", "user_id", "default_tablespace", "temporary_tablespace", "created"],
 }
