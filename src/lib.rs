@@ -11,6 +11,7 @@ pub mod directory;
 pub mod fuzz;
 pub mod gateway;
 pub mod guardian;
+pub mod ldap;
 pub mod mail;
 pub mod monitor;
 pub mod postman;

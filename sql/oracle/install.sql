@@ -56,6 +56,7 @@ PROMPT LOB tablespace:   &&lob_tablespace
 @@steps/V008__collector_retention.sql
 @@steps/V009__session_deadlines.sql
 @@steps/V010__monitor.sql
+@@steps/V011__ldap_sync.sql
 
 -- the PL/SQL packages (plsql/) and the view listing rules
 @@plsql.sql

@@ -100,6 +100,22 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         from: std::path::PathBuf,
     },
+    /// IOLDAP: write the whole directory as an LDIF file for the first load of an LDAP
+    /// directory (ldapadd -f FILE)
+    Ioldap {
+        /// The LDIF file to write
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+        /// The DN under which the domains' containers go (ou=DOMAIN,BASE_DN)
+        #[arg(long, value_name = "DN")]
+        base_dn: String,
+    },
+    /// IOODSSYNC: push the directory and each of its changes to an LDAP server (started by
+    /// the Guardian once its ldap_url and base_dn parameters are set)
+    Ioodssync {
+        #[arg(long, default_value_t = 1)]
+        instance: i64,
+    },
 }
 
 fn print_init(r: &InitReport, url: &str) {
@@ -150,6 +166,7 @@ fn main() {
             | Command::Status
             | Command::Backup { .. }
             | Command::Restore { .. }
+            | Command::Ioldap { .. }
     ) {
         init_logging();
     }
@@ -254,6 +271,14 @@ fn main() {
             let text =
                 esmail::backup::restore(&cli.store, &from).unwrap_or_else(|e| fail(prog, &e));
             println!("{text}");
+        }
+        Command::Ioldap { out, base_dn } => {
+            let text = esmail::ldap::export::run(&cli.store, &base_dn, &out)
+                .unwrap_or_else(|e| fail(prog, &e));
+            println!("{text}");
+        }
+        Command::Ioodssync { instance } => {
+            esmail::ldap::sync::run(&cli.store, instance).unwrap_or_else(|e| fail(prog, &e));
         }
         Command::Status => {
             let (store, cfg) = cli.store.open(false).unwrap_or_else(|e| fail(prog, &e));

@@ -42,6 +42,7 @@ pub const PROVIDED: &[&str] = &[
     "iolistener",
     "pop3srv",
     "imap4srv",
+    "ioodssync",
 ];
 
 #[derive(Debug, Error)]

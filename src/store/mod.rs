@@ -26,6 +26,7 @@ pub mod requests;
 pub mod rules;
 pub mod sps;
 pub mod statistics;
+pub mod subscribers;
 pub mod system;
 pub mod verify;
 
