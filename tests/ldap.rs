@@ -318,4 +318,15 @@ fn ioodssync_pushes_the_directory_then_every_change_and_catches_up_after_an_outa
         "the outage is logged:\n{}",
         r.logs()
     );
+    // the Monitor follows the subscriber too
+    r.iofcmgr("refresh process server=monitor instance=1;").ok();
+    wait_for(
+        "the Monitor's view of the LDAP subscriber",
+        WAIT_SECS,
+        || {
+            r.fetch("show monitor test=flow;").iter().any(|e| {
+                attr(e, "summary").is_some_and(|s| s.contains(":ioodssync1 behind by 0 change(s)"))
+            })
+        },
+    );
 }

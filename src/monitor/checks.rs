@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::chart::{format_value, Unit};
-use crate::store::monitor::QueueAge;
+use crate::store::monitor::{QueueAge, SubscriberLag};
 use crate::store::processes::Process;
 
 /// How bad a finding is; reports are mailed from `report_level` up.
@@ -107,10 +107,35 @@ pub fn words(d: Duration) -> String {
 }
 
 /// Message flow: how long the oldest entry of each queue has waited, and the Dead Message
-/// queue.
-pub fn flow(queues: &[QueueAge], now: DateTime<Utc>, t: &Thresholds) -> Finding {
+/// queue; and the flow of directory changes to their subscribers (an LDAP server), which
+/// should not lag either.
+pub fn flow(
+    queues: &[QueueAge],
+    subscribers: &[SubscriberLag],
+    now: DateTime<Utc>,
+    t: &Thresholds,
+) -> Finding {
     let mut f = Finding::new("flow");
     let mut parts = Vec::new();
+    for s in subscribers {
+        let age = s.oldest.map(|o| now - o).unwrap_or_else(Duration::zero);
+        if s.pending > 0 && age > t.flow_warning {
+            f.raise(
+                if age > t.flow_warning * 4 {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                },
+                format!(
+                    "{} directory change(s) wait for subscriber {} (the oldest for {}): is it \
+                     running, and can it reach its server? See its log",
+                    s.pending,
+                    s.name,
+                    words(age)
+                ),
+            );
+        }
+    }
     for q in queues {
         let age = q.oldest.map(|o| now - o).unwrap_or_else(Duration::zero);
         let name = q.queue.to_ascii_lowercase();
@@ -165,6 +190,9 @@ pub fn flow(queues: &[QueueAge], now: DateTime<Utc>, t: &Thresholds) -> Finding 
     } else {
         format!("queues: {}", parts.join(", "))
     };
+    for s in subscribers {
+        f.summary += &format!("; {} behind by {} change(s)", s.name, s.pending);
+    }
     f
 }
 
@@ -411,6 +439,7 @@ mod tests {
         let now = now();
         let f = flow(
             &[queue("SUBMISSION", 3, 1), queue("REMOTE", 1, 60)],
+            &[],
             now,
             &t,
         );
@@ -420,18 +449,43 @@ mod tests {
             "{}",
             f.summary
         );
-        let f = flow(&[queue("SUBMISSION", 3, 20)], now, &t);
+        let f = flow(&[queue("SUBMISSION", 3, 20)], &[], now, &t);
         assert_eq!(f.severity, Severity::Warning);
-        let f = flow(&[queue("SUBMISSION", 3, 61)], now, &t);
+        let f = flow(&[queue("SUBMISSION", 3, 61)], &[], now, &t);
         assert_eq!(f.severity, Severity::Error);
-        let f = flow(&[queue("REMOTE", 3, 200)], now, &t);
+        let f = flow(&[queue("REMOTE", 3, 200)], &[], now, &t);
         assert_eq!(f.severity, Severity::Ok, "remote hosts get 4 hours");
-        let f = flow(&[queue("REMOTE", 3, 300)], now, &t);
+        let f = flow(&[queue("REMOTE", 3, 300)], &[], now, &t);
         assert_eq!(f.severity, Severity::Warning);
-        let f = flow(&[queue("DEAD", 2, 1)], now, &t);
+        let f = flow(&[queue("DEAD", 2, 1)], &[], now, &t);
         assert_eq!(f.severity, Severity::Warning);
         assert!(f.details[0].contains("2 message(s) in the Dead Message queue"));
-        assert_eq!(flow(&[], now, &t).summary, "every queue is empty");
+        assert_eq!(flow(&[], &[], now, &t).summary, "every queue is empty");
+        let lag = |n, mins| SubscriberLag {
+            name: "ldap:n1:ioodssync1".into(),
+            pending: n,
+            oldest: Some(now - Duration::minutes(mins)),
+        };
+        let f = flow(&[], &[lag(0, 0)], now, &t);
+        assert_eq!(f.severity, Severity::Ok);
+        assert!(
+            f.summary
+                .ends_with("ldap:n1:ioodssync1 behind by 0 change(s)"),
+            "{}",
+            f.summary
+        );
+        assert_eq!(
+            flow(&[], &[lag(5, 2)], now, &t).severity,
+            Severity::Ok,
+            "a few minutes late"
+        );
+        let f = flow(&[], &[lag(5, 20)], now, &t);
+        assert_eq!(f.severity, Severity::Warning);
+        assert!(
+            f.details[0].starts_with("5 directory change(s) wait for subscriber"),
+            "{f:?}"
+        );
+        assert_eq!(flow(&[], &[lag(5, 90)], now, &t).severity, Severity::Error);
     }
 
     #[test]

@@ -109,6 +109,7 @@ impl Settings {
 /// Everything a round reads, in one transaction.
 struct Gathered {
     queues: Vec<repo::QueueAge>,
+    subscribers: Vec<repo::SubscriberLag>,
     queue_samples: Vec<(String, DateTime<Utc>, f64)>,
     space_samples: Vec<(String, DateTime<Utc>, f64)>,
     free: Vec<(String, i64)>,
@@ -147,6 +148,7 @@ fn gather(
     }
     Ok(Gathered {
         queues: repo::queue_ages(c, node_id)?,
+        subscribers: repo::subscriber_lag(c)?,
         queue_samples: repo::samples(c, node_id, "queue.", now - chrono::Duration::hours(24))?,
         space_samples: repo::samples(c, node_id, "space.", now - chrono::Duration::days(7))?,
         free: repo::free_space(c)?,
@@ -206,7 +208,7 @@ fn evaluate(g: &Gathered, s: &Settings, url: &StoreUrl, now: DateTime<Utc>) -> V
     let mut out = Vec::new();
     for test in &s.tests {
         out.push(match *test {
-            "flow" => checks::flow(&g.queues, now, t),
+            "flow" => checks::flow(&g.queues, &g.subscribers, now, t),
             "space" => {
                 let areas: Vec<checks::SpaceUse> = series(&g.space_samples, "space.", ".bytes")
                     .into_iter()

@@ -137,3 +137,27 @@ pub fn free_space(c: &mut Conn) -> Result<Vec<(String, i64)>, StoreError> {
         .map(|r| Ok((r.str(0)?, r.opt_i64(1)?.unwrap_or(0))))
         .collect()
 }
+
+/// How far behind one reader of the directory change log is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriberLag {
+    pub name: String,
+    /// Changes it has not acknowledged.
+    pub pending: i64,
+    /// When the oldest of them was made.
+    pub oldest: Option<DateTime<Utc>>,
+}
+
+/// Every subscriber of the directory change log and what it has not acknowledged yet.
+pub fn subscriber_lag(c: &mut Conn) -> Result<Vec<SubscriberLag>, StoreError> {
+    c.query(&q::MONITOR_SUBSCRIBER_LAG, &[])?
+        .iter()
+        .map(|r| {
+            Ok(SubscriberLag {
+                name: r.str(0)?,
+                pending: r.i64(1)?,
+                oldest: r.opt_time(2)?,
+            })
+        })
+        .collect()
+}
