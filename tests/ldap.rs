@@ -330,3 +330,109 @@ fn ioodssync_pushes_the_directory_then_every_change_and_catches_up_after_an_outa
         },
     );
 }
+
+/// Adds LDIF to the server.
+fn ldapadd(ldap: &Slapd, ldif: &str) {
+    let f = ldap.dir.path().join(format!("add-{}.ldif", dn_safe(ldif)));
+    std::fs::write(&f, ldif).unwrap();
+    let out = ldap.tool("ldapadd", &["-f", f.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "ldapadd: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn dn_safe(s: &str) -> String {
+    format!(
+        "{:x}",
+        s.len() * 31 + s.bytes().map(|b| b as usize).sum::<usize>()
+    )
+}
+
+fn ldap_person(uid: &str, given: &str, sn: &str) -> String {
+    format!(
+        "dn: uid={uid},ou=acme.com,{BASE}\nobjectClass: inetOrgPerson\nuid: {uid}\ncn: {given} {sn}\n\
+         givenName: {given}\nsn: {sn}\nmail: {uid}@acme.com\ntitle: Analyst\n\n"
+    )
+}
+
+#[test]
+fn odsiosync_creates_persons_added_in_ldap_and_deletes_those_deleted_there() {
+    let ldap = Slapd::start();
+    ldapadd(
+        &ldap,
+        &format!(
+            "dn: ou=acme.com,{BASE}\nobjectClass: organizationalUnit\nou: acme.com\n\n{}",
+            ldap_person("lisa", "Lisa", "Smith")
+        ),
+    );
+    let n = Node::new();
+    let pw = n.path().join("ldap.pw");
+    std::fs::write(&pw, format!("{ROOTPW}\n")).unwrap();
+    let script = format!(
+        "create person username=jdoe domain=acme.com firstname=John lastname=Doe password=secret quota=0;
+         register paramvalue server=odsiosync instance=1 parameter=ldap_url value=\"{}\";
+         register paramvalue server=odsiosync instance=1 parameter=base_dn value=\"{BASE}\";
+         register paramvalue server=odsiosync instance=1 parameter=bind_dn value=\"{ROOT}\";
+         register paramvalue server=odsiosync instance=1 parameter=bind_password_file value=\"{}\";
+         register paramvalue server=odsiosync instance=1 parameter=interval value=1;
+         register paramvalue server=odsiosync instance=1 parameter=max_deletions value=1;\n",
+        ldap.url(),
+        pw.display()
+    );
+    let r = Running::start_for(n, &script, &["SMTP"]);
+    let person = |u: &str| {
+        r.fetch(&format!("fetch person username={u} domain=acme.com;"))
+            .into_iter()
+            .next()
+    };
+    r.iofcmgr("startup process server=odsiosync instance=1;")
+        .ok();
+    // a person added in LDAP is created in esmail, with the names LDAP has
+    wait_for("lisa in esmail", WAIT_SECS, || person("lisa").is_some());
+    let lisa = person("lisa").unwrap();
+    assert_eq!(attr(&lisa, "firstname"), Some("Lisa"));
+    assert_eq!(attr(&lisa, "lastname"), Some("Smith"));
+    assert_eq!(attr(&lisa, "title"), Some("Analyst"));
+    assert!(person("jdoe").is_some(), "esmail's own persons stay");
+
+    // updates in LDAP are not carried back
+    let f = ldap.dir.path().join("mod.ldif");
+    std::fs::write(&f, format!("dn: uid=lisa,ou=acme.com,{BASE}\nchangetype: modify\nreplace: title\ntitle: Director\n\n")).unwrap();
+    assert!(ldap
+        .tool("ldapmodify", &["-f", f.to_str().unwrap()])
+        .status
+        .success());
+    ldapadd(&ldap, &ldap_person("mark", "Mark", "Jones"));
+    wait_for("mark in esmail", WAIT_SECS, || person("mark").is_some());
+    assert_eq!(attr(&person("lisa").unwrap(), "title"), Some("Analyst"));
+
+    // a person deleted in LDAP is deleted in esmail
+    let del = ldap.tool("ldapdelete", &[&format!("uid=lisa,ou=acme.com,{BASE}")]);
+    assert!(
+        del.status.success(),
+        "{}",
+        String::from_utf8_lossy(&del.stderr)
+    );
+    wait_for("lisa deleted in esmail", WAIT_SECS, || {
+        person("lisa").is_none()
+    });
+
+    // more deletions at once than max_deletions: nothing is deleted, and the log says why
+    ldapadd(&ldap, &ldap_person("nina", "Nina", "Park"));
+    wait_for("nina in esmail", WAIT_SECS, || person("nina").is_some());
+    for u in ["mark", "nina"] {
+        assert!(ldap
+            .tool("ldapdelete", &[&format!("uid={u},ou=acme.com,{BASE}")])
+            .status
+            .success());
+    }
+    wait_for("the refusal in the log", WAIT_SECS, || {
+        r.logs().contains("more than max_deletions (1)")
+    });
+    assert!(
+        person("mark").is_some() && person("nina").is_some(),
+        "nothing deleted"
+    );
+}

@@ -57,6 +57,7 @@ PROMPT LOB tablespace:   &&lob_tablespace
 @@steps/V009__session_deadlines.sql
 @@steps/V010__monitor.sql
 @@steps/V011__ldap_sync.sql
+@@steps/V012__ldap_pull.sql
 
 -- the PL/SQL packages (plsql/) and the view listing rules
 @@plsql.sql

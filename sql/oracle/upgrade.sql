@@ -50,6 +50,7 @@ SELECT MAX(version) AS schema_version FROM es_schema_version;
 @@run_step.sql 9 V009__session_deadlines.sql
 @@run_step.sql 10 V010__monitor.sql
 @@run_step.sql 11 V011__ldap_sync.sql
+@@run_step.sql 12 V012__ldap_pull.sql
 
 -- the PL/SQL packages and the view listing rules, replaced by this version's
 @@plsql.sql

@@ -116,6 +116,12 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         instance: i64,
     },
+    /// ODSIOSYNC: create the persons added to an LDAP server and delete those deleted there
+    /// (started by the Guardian once its ldap_url and base_dn parameters are set)
+    Odsiosync {
+        #[arg(long, default_value_t = 1)]
+        instance: i64,
+    },
 }
 
 fn print_init(r: &InitReport, url: &str) {
@@ -279,6 +285,9 @@ fn main() {
         }
         Command::Ioodssync { instance } => {
             esmail::ldap::sync::run(&cli.store, instance).unwrap_or_else(|e| fail(prog, &e));
+        }
+        Command::Odsiosync { instance } => {
+            esmail::ldap::pull::run(&cli.store, instance).unwrap_or_else(|e| fail(prog, &e));
         }
         Command::Status => {
             let (store, cfg) = cli.store.open(false).unwrap_or_else(|e| fail(prog, &e));

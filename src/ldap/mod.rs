@@ -11,11 +11,14 @@
 //!   password or hash ever leaves the store);
 //! - [`ldif`]: writing LDIF (RFC 2849).
 //!
-//! Pulling additions and deletions back from LDAP (ODSIOSYNC) is not built.
+//! - [`pull`]: ODSIOSYNC (`esmail odsiosync --instance 1`), the other way: persons added in
+//!   LDAP are created in esmail, persons deleted there are deleted (updates are not carried
+//!   back).
 
 pub mod entry;
 pub mod export;
 pub mod ldif;
+pub mod pull;
 pub mod sync;
 
 use std::collections::BTreeMap;

@@ -206,6 +206,35 @@ impl Directory {
         Ok(())
     }
 
+    /// Every `inetOrgPerson` entry below the base DN: its DN and its attributes (names in lower
+    /// case). A search the server cuts short (a size or time limit) is an error: a partial list
+    /// would look like deletions.
+    pub fn persons(&mut self) -> Result<Vec<(String, BTreeMap<String, Vec<String>>)>, String> {
+        let base = self.base_dn.clone();
+        let r = self
+            .conn
+            .search(
+                &base,
+                Scope::Subtree,
+                "(objectClass=inetOrgPerson)",
+                vec!["*"],
+            )
+            .map_err(|e| failed("cannot search", &base, e))?;
+        let (entries, _) = r.success().map_err(|e| failed("cannot search", &base, e))?;
+        Ok(entries
+            .into_iter()
+            .map(|e| {
+                let e = SearchEntry::construct(e);
+                let attrs = e
+                    .attrs
+                    .into_iter()
+                    .map(|(k, v)| (k.to_ascii_lowercase(), v))
+                    .collect();
+                (e.dn, attrs)
+            })
+            .collect())
+    }
+
     /// Deletes an entry; one that is not there is no error.
     pub fn remove(&mut self, dn: &str) -> Result<(), String> {
         let r = self

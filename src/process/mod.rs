@@ -43,6 +43,7 @@ pub const PROVIDED: &[&str] = &[
     "pop3srv",
     "imap4srv",
     "ioodssync",
+    "odsiosync",
 ];
 
 #[derive(Debug, Error)]

@@ -1,7 +1,8 @@
 //! Readers of the directory change log (`es_dir_change`): each subscriber (`es_dir_subscriber`:
 //! an LDAP directory esmail pushes to, later the other nodes) reads the changes after the last
 //! one it acknowledged, in sequence order, and acknowledges as it goes. The Collector deletes
-//! a change once every subscriber has acknowledged it.
+//! a change once every subscriber has acknowledged it. And the other way: what an ODSIOSYNC
+//! reader found in LDAP at its last read (`es_ldap_seen`).
 
 use chrono::{DateTime, Utc};
 
@@ -93,4 +94,34 @@ pub fn changes_after(
         })
     })
     .collect()
+}
+
+/// The LDAP entries an ODSIOSYNC reader found at its last read: `(dn_key, dn)`.
+pub fn ldap_seen(c: &mut Conn, reader: &str) -> Result<Vec<(String, String)>, StoreError> {
+    c.query(&q::LDAP_SEEN_LIST, &binds!["reader_name" => reader])?
+        .iter()
+        .map(|r| Ok((r.str(0)?, r.str(1)?)))
+        .collect()
+}
+
+pub fn ldap_seen_add(
+    c: &mut Conn,
+    reader: &str,
+    dn_key: &str,
+    dn: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    c.execute(
+        &q::LDAP_SEEN_INSERT,
+        &binds!["reader_name" => reader, "dn_key" => dn_key, "dn" => dn, "seen_at" => now],
+    )?;
+    Ok(())
+}
+
+pub fn ldap_seen_remove(c: &mut Conn, reader: &str, dn_key: &str) -> Result<(), StoreError> {
+    c.execute(
+        &q::LDAP_SEEN_DELETE,
+        &binds!["reader_name" => reader, "dn_key" => dn_key],
+    )?;
+    Ok(())
 }

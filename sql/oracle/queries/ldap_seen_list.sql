@@ -1,0 +1,3 @@
+SELECT dn_key, dn
+FROM es_ldap_seen
+WHERE reader_name = :reader_name
