@@ -288,44 +288,38 @@ pub fn run(args: &StoreArgs, instance: i64) -> Result<(), String> {
             warned = false;
         }
         let interval = Duration::from_secs(rt.param_u64("interval", 60, 1));
-        match Settings::of(&rt) {
-            None => {
-                if !warned {
-                    log::warn!(
-                        "ldap_url and base_dn are not set: nothing to do (register paramvalue server=odsiosync instance={instance} parameter=ldap_url value=...; then refresh)"
-                    );
-                    warned = true;
+        let Some(s) = Settings::or_wait(&mut rt, &mut warned, interval) else {
+            if rt.stopping() {
+                break;
+            }
+            continue;
+        };
+        let max = rt.param_u64("max_deletions", 10, 0) as usize;
+        let outcome = (|| -> Result<Pulled, String> {
+            if dir.is_none() {
+                dir = Some(Directory::connect(&s)?);
+                log::info!("connected to {} (base {})", s.url, s.base_dn);
+            }
+            match dir.as_mut() {
+                Some(d) => round(&rt.store, d, rt.node_id, &reader, &s.base_dn, max),
+                None => Ok(Pulled::default()),
+            }
+        })();
+        match outcome {
+            Ok(p) => {
+                for a in &p.created {
+                    log::info!("added in LDAP, created: {a}");
+                }
+                for d in &p.deleted {
+                    log::info!("deleted in LDAP, deleted: {d}");
+                }
+                for r in &p.refused {
+                    log::warn!("not taken from LDAP: {r}");
                 }
             }
-            Some(s) => {
-                let max = rt.param_u64("max_deletions", 10, 0) as usize;
-                let outcome = (|| -> Result<Pulled, String> {
-                    if dir.is_none() {
-                        dir = Some(Directory::connect(&s)?);
-                        log::info!("connected to {} (base {})", s.url, s.base_dn);
-                    }
-                    match dir.as_mut() {
-                        Some(d) => round(&rt.store, d, rt.node_id, &reader, &s.base_dn, max),
-                        None => Ok(Pulled::default()),
-                    }
-                })();
-                match outcome {
-                    Ok(p) => {
-                        for a in &p.created {
-                            log::info!("added in LDAP, created: {a}");
-                        }
-                        for d in &p.deleted {
-                            log::info!("deleted in LDAP, deleted: {d}");
-                        }
-                        for r in &p.refused {
-                            log::warn!("not taken from LDAP: {r}");
-                        }
-                    }
-                    Err(e) => {
-                        log::error!("{e}; trying again in {} s", interval.as_secs());
-                        dir = None;
-                    }
-                }
+            Err(e) => {
+                log::error!("{e}; trying again in {} s", interval.as_secs());
+                dir = None;
             }
         }
         if !rt.wait(interval) {

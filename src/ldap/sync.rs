@@ -30,27 +30,6 @@ const ALREADY_EXISTS: u32 = 68;
 /// How old a change must be before it is read (see `subscribers::changes_after`).
 const SETTLE: Duration = Duration::from_secs(2);
 
-/// The attributes esmail writes; those an entry no longer has are deleted from LDAP.
-const MANAGED: [&str; 17] = [
-    "cn",
-    "sn",
-    "givenName",
-    "initials",
-    "displayName",
-    "title",
-    "departmentNumber",
-    "employeeNumber",
-    "telephoneNumber",
-    "mobile",
-    "facsimileTelephoneNumber",
-    "description",
-    "o",
-    "l",
-    "mail",
-    "employeeType",
-    "uid",
-];
-
 /// Where and how to reach the LDAP server (process parameters).
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -65,6 +44,25 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The settings of the running instance; without `ldap_url` and `base_dn` it says so once
+    /// (`warned`) and waits `interval` (or until a refresh or a stop), then `None`.
+    pub fn or_wait(rt: &mut Runtime, warned: &mut bool, interval: Duration) -> Option<Settings> {
+        if let Some(s) = Settings::of(rt) {
+            return Some(s);
+        }
+        if !*warned {
+            log::warn!(
+                "ldap_url and base_dn are not set: nothing to do (register paramvalue server={} \
+                 instance={} parameter=ldap_url value=...; the same for base_dn; then refresh)",
+                rt.type_name,
+                rt.instance
+            );
+            *warned = true;
+        }
+        rt.wait(interval);
+        None
+    }
+
     /// From the process parameters; `None` when `ldap_url` or `base_dn` is not set.
     pub fn of(rt: &Runtime) -> Option<Settings> {
         let text = |n: &str| {
@@ -158,7 +156,7 @@ impl Directory {
     fn present(&mut self, dn: &str) -> Result<Option<HashSet<String>>, String> {
         let r = self
             .conn
-            .search(dn, Scope::Base, "(objectClass=*)", MANAGED.to_vec())
+            .search(dn, Scope::Base, "(objectClass=*)", entry::MANAGED.to_vec())
             .map_err(|e| failed("cannot read", dn, e))?;
         if r.1.rc == NO_SUCH_OBJECT {
             return Ok(None);
@@ -194,7 +192,7 @@ impl Directory {
                 values.iter().map(String::as_str).collect(),
             ));
         }
-        for m in MANAGED {
+        for m in entry::MANAGED {
             if present.contains(&m.to_ascii_lowercase()) && e.get(m).is_empty() {
                 mods.push(Mod::Delete(m, HashSet::new()));
             }
@@ -370,14 +368,8 @@ pub fn run(args: &StoreArgs, instance: i64) -> Result<(), String> {
         }
         let interval = Duration::from_secs(rt.param_u64("interval", 5, 1));
         let retry = Duration::from_secs(rt.param_u64("retry_seconds", 30, 1));
-        let Some(settings) = Settings::of(&rt) else {
-            if !warned {
-                log::warn!(
-                    "ldap_url and base_dn are not set: nothing to do (register paramvalue server=ioodssync instance={instance} parameter=ldap_url value=...; then refresh)"
-                );
-                warned = true;
-            }
-            if !rt.wait(interval) {
+        let Some(settings) = Settings::or_wait(&mut rt, &mut warned, interval) else {
+            if rt.stopping() {
                 break;
             }
             continue;
