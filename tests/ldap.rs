@@ -436,3 +436,75 @@ fn odsiosync_creates_persons_added_in_ldap_and_deletes_those_deleted_there() {
         "nothing deleted"
     );
 }
+
+#[test]
+fn ioodssync_killed_in_the_middle_of_its_first_push_finishes_it_after_the_restart() {
+    let ldap = Slapd::start();
+    let n = Node::new();
+    let pw = n.path().join("ldap.pw");
+    std::fs::write(&pw, format!("{ROOTPW}\n")).unwrap();
+    let total = 300;
+    let mut script: String = (0..total)
+        .map(|i| format!("create person username=p{i} domain=acme.com lastname=Person{i};\n"))
+        .collect();
+    script += &format!(
+        "register paramvalue server=ioodssync instance=1 parameter=ldap_url value=\"{}\";
+         register paramvalue server=ioodssync instance=1 parameter=base_dn value=\"{BASE}\";
+         register paramvalue server=ioodssync instance=1 parameter=bind_dn value=\"{ROOT}\";
+         register paramvalue server=ioodssync instance=1 parameter=bind_password_file value=\"{}\";
+         register paramvalue server=ioodssync instance=1 parameter=interval value=1;
+         register paramvalue server=ioodssync instance=1 parameter=retry_seconds value=1;\n",
+        ldap.url(),
+        pw.display()
+    );
+    let r = Running::start_for(n, &script, &["SMTP"]);
+    r.iofcmgr("startup process server=ioodssync instance=1;")
+        .ok();
+    let pid: i32 = wait_some("the pid of ioodssync1", WAIT_SECS, || {
+        let e = r.process("ioodssync", "1")?;
+        let pid: i32 = attr(&e, "pid")?.parse().ok()?;
+        (pid > 0).then_some(pid)
+    });
+    // let it run in small steps until part of the directory is in LDAP, then kill it
+    let count = || ldap.search("(objectClass=inetOrgPerson)").len();
+    let until = Instant::now() + Duration::from_secs(WAIT_SECS);
+    let at_kill = loop {
+        unsafe {
+            libc::kill(pid, libc::SIGSTOP);
+        }
+        let now = count();
+        if now >= 20 || Instant::now() > until {
+            break now;
+        }
+        unsafe {
+            libc::kill(pid, libc::SIGCONT);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+    }
+    assert!(
+        at_kill < total + 1,
+        "killed in the middle ({at_kill} entries)"
+    );
+    // a change made while it is down arrives too
+    r.iofcmgr("modify person username=p7 domain=acme.com title=Late;")
+        .ok();
+    wait_for("the whole directory in LDAP", 4 * WAIT_SECS, || {
+        count() == total + 1
+            && ldap
+                .one("(uid=p7)")
+                .is_some_and(|e| value(&e, "title") == Some("Late"))
+    });
+    let subscribers: i64 = r
+        .sqlite()
+        .query_row("SELECT COUNT(*) FROM es_dir_subscriber", [], |x| x.get(0))
+        .unwrap();
+    assert_eq!(subscribers, 1, "one subscriber, registered once");
+    assert_ne!(
+        r.running_pid("ioodssync", "1"),
+        pid,
+        "the Guardian restarted it"
+    );
+}
