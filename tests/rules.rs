@@ -395,6 +395,368 @@ add action rule=sys system=yes do=pass;
     assert_eq!(a.fetch("fetch rule username=asmith;").len(), 1);
 }
 
+/// The clauses or actions `fetch rule` shows for a rule, in their numbers' order: for each,
+/// its attributes but the number (`on=subject op=contains value=a`).
+fn numbered(e: &[(String, String)], prefix: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for n in 1.. {
+        let head = format!("{prefix}{n}.");
+        let attrs: Vec<String> = e
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix(&head).map(|a| format!("{a}={v}")))
+            .collect();
+        if attrs.is_empty() {
+            break;
+        }
+        out.push(attrs.join(" "));
+    }
+    out
+}
+
+/// The one rule `fetch rule name=NAME;` finds on a node.
+fn one_rule(n: &Node, name: &str) -> Vec<(String, String)> {
+    let mut found = n.fetch(&format!("fetch rule name={name};"));
+    assert_eq!(found.len(), 1, "rule {name}: {found:?}");
+    found.remove(0)
+}
+
+#[test]
+fn modify_rule_delete_clause_and_delete_action_change_only_what_they_name() {
+    let script = r#"
+create rule name=lists username=jdoe position=5 description="first text" group=g1;
+add cond rule=lists username=jdoe join=or;
+add clause rule=lists username=jdoe on=subject op=contains value=alpha;
+add clause rule=lists username=jdoe on=header header=List-Id op=equals not=yes value=beta;
+add clause rule=lists username=jdoe on=size op=greater value=1K;
+add clause rule=lists username=jdoe on=body op=matches value="*delta*";
+add action rule=lists username=jdoe do=copyto folder=One;
+add action rule=lists username=jdoe do=bcc to=asmith@acme.com;
+add action rule=lists username=jdoe do=setprop flag=flagged;
+add action rule=lists username=jdoe do=moveto folder=Four;
+create rule name=other username=jdoe position=10;
+create rule name=sys system=yes description="sys text";
+add action rule=sys system=yes do=pass;
+"#;
+    let a = Node::new();
+    a.iofcmgr(&(users(&["jdoe", "asmith"]) + script)).ok();
+    let names = |n: &Node| -> Vec<String> {
+        n.fetch("fetch rule username=jdoe;")
+            .iter()
+            .map(|e| attr(e, "name").unwrap_or("").to_string())
+            .collect()
+    };
+    assert_eq!(names(&a), vec!["lists", "other"]);
+    let before = one_rule(&a, "lists");
+
+    // modify rule: each attribute alone, read back with fetch; the others stay
+    let r = a.iofcmgr_args(&["-v"], "modify rule name=lists username=jdoe position=30;");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("modified rule lists of jdoe@acme.com (position 30)"),
+        "{}",
+        r.stderr
+    );
+    let e = one_rule(&a, "lists");
+    assert_eq!(attr(&e, "position"), Some("30"));
+    assert_eq!(attr(&e, "description"), Some("first text"));
+    assert_eq!(attr(&e, "group"), Some("g1"));
+    assert_eq!(
+        names(&a),
+        vec!["other", "lists"],
+        "the position orders the rules"
+    );
+
+    a.iofcmgr("modify rule rule=LISTS username=jdoe domain=acme.com description=\"second; \"\"text\"\"\";")
+        .ok();
+    let e = one_rule(&a, "lists");
+    assert_eq!(attr(&e, "description"), Some("second; \"text\""));
+    assert_eq!(attr(&e, "position"), Some("30"));
+    assert_eq!(attr(&e, "group"), Some("g1"));
+
+    a.iofcmgr("modify rule name=lists username=jdoe group=g2;")
+        .ok();
+    let e = one_rule(&a, "lists");
+    assert_eq!(attr(&e, "group"), Some("g2"));
+    assert_eq!(attr(&e, "description"), Some("second; \"text\""));
+    assert_eq!(attr(&e, "position"), Some("30"));
+
+    // an empty description or group clears it
+    a.iofcmgr("modify rule name=lists username=jdoe description=\"\";")
+        .ok();
+    let e = one_rule(&a, "lists");
+    assert_eq!(attr(&e, "description"), None);
+    assert_eq!(attr(&e, "group"), Some("g2"));
+    a.iofcmgr("modify rule name=lists username=jdoe group=\"\";")
+        .ok();
+    let e = one_rule(&a, "lists");
+    assert_eq!(attr(&e, "group"), None);
+
+    // all three at once, on a system rule
+    a.iofcmgr("modify rule name=sys system=yes position=3 description=\"\" group=policy;")
+        .ok();
+    let s = one_rule(&a, "sys");
+    assert_eq!(attr(&s, "position"), Some("3"));
+    assert_eq!(attr(&s, "description"), None);
+    assert_eq!(attr(&s, "group"), Some("policy"));
+    assert_eq!(attr(&s, "action1.do"), Some("pass"));
+
+    // nothing but those attributes changed: the rest of the entry is as it was
+    let e = one_rule(&a, "lists");
+    let rest = |e: &[(String, String)]| -> Vec<(String, String)> {
+        e.iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "position" | "description" | "group"))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(rest(&e), rest(&before));
+
+    // delete clause: the middle one goes, the rest keep their order, numbered from 1
+    let clauses = numbered(&before, "clause");
+    assert_eq!(clauses.len(), 4, "{before:?}");
+    let r = a.iofcmgr_args(&["-v"], "delete clause rule=lists username=jdoe number=2;");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("deleted clause 2 of rule lists of jdoe@acme.com (3 left)"),
+        "{}",
+        r.stderr
+    );
+    let e = one_rule(&a, "lists");
+    assert_eq!(
+        numbered(&e, "clause"),
+        vec![clauses[0].clone(), clauses[2].clone(), clauses[3].clone()]
+    );
+    assert_eq!(attr(&e, "join"), Some("or"));
+    assert_eq!(attr(&e, "clause4.on"), None);
+
+    // delete action: the same, and the order of the actions left is kept
+    let actions = numbered(&before, "action");
+    assert_eq!(
+        actions,
+        vec![
+            "do=copyto folder=One",
+            "do=bcc to=asmith@acme.com",
+            "do=setprop flag=flagged value=on",
+            "do=moveto folder=Four"
+        ]
+    );
+    let r = a.iofcmgr_args(&["-v"], "delete action rule=lists username=jdoe number=2;");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("deleted action 2 (bcc) of rule lists of jdoe@acme.com (3 left)"),
+        "{}",
+        r.stderr
+    );
+    let e = one_rule(&a, "lists");
+    assert_eq!(
+        numbered(&e, "action"),
+        vec![actions[0].clone(), actions[2].clone(), actions[3].clone()]
+    );
+    assert_eq!(numbered(&e, "clause").len(), 3, "the clauses are untouched");
+
+    // what is added next takes the next number fetch shows, after the ones left
+    let r = a.iofcmgr_args(
+        &["-v"],
+        "add clause rule=lists username=jdoe on=subject op=equals value=omega;\n\
+         add action rule=lists username=jdoe do=discard;",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("added clause 4 to rule lists of jdoe@acme.com")
+            && r.stderr
+                .contains("added action 4 (discard) to rule lists of jdoe@acme.com"),
+        "{}",
+        r.stderr
+    );
+    let e = one_rule(&a, "lists");
+    assert_eq!(attr(&e, "clause4.value"), Some("omega"));
+    assert_eq!(attr(&e, "action4.do"), Some("discard"));
+    // the stored numbers are the ones fetch shows
+    let stored = |table: &str, column: &str| -> Vec<i64> {
+        let db = a.sqlite();
+        let mut st = db
+            .prepare(&format!(
+                "SELECT x.{column} FROM {table} x JOIN es_rule r ON r.rule_id = x.rule_id \
+                 WHERE r.rule_name = 'lists' ORDER BY x.{column}"
+            ))
+            .unwrap();
+        let v: Vec<i64> = st
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .map(|x| x.unwrap())
+            .collect();
+        v
+    };
+    assert_eq!(stored("es_rule_clause", "clause_no"), vec![1, 2, 3, 4]);
+    assert_eq!(stored("es_rule_action", "action_no"), vec![1, 2, 3, 4]);
+
+    // the first and the last go as well
+    a.iofcmgr(
+        "delete clause rule=lists username=jdoe number=1;\n\
+         delete clause rule=lists username=jdoe number=3;\n\
+         delete action rule=lists username=jdoe number=4;\n\
+         delete action rule=lists username=jdoe number=1;",
+    )
+    .ok();
+    let e = one_rule(&a, "lists");
+    assert_eq!(
+        numbered(&e, "clause"),
+        vec![clauses[2].clone(), clauses[3].clone()]
+    );
+    assert_eq!(
+        numbered(&e, "action"),
+        vec![actions[2].clone(), actions[3].clone()]
+    );
+
+    // each refusal names its line and changes nothing
+    let long = |n: usize| "x".repeat(n);
+    for (statement, want) in [
+        (
+            "modify rule name=lists username=jdoe;".to_string(),
+            "modify rule names nothing to change".to_string(),
+        ),
+        (
+            "modify rule name=ghost username=jdoe position=1;".into(),
+            "no rule ghost for jdoe@acme.com".into(),
+        ),
+        (
+            "modify rule name=lists username=ghost position=1;".into(),
+            "no account ghost@acme.com".into(),
+        ),
+        (
+            "modify rule name=lists domain=acme.com position=1;".into(),
+            "no rule lists for domain acme.com".into(),
+        ),
+        (
+            "modify rule username=jdoe position=1;".into(),
+            "modify rule needs rule=".into(),
+        ),
+        (
+            "modify rule name=lists username=jdoe description=x active=no;".into(),
+            "unknown attribute active for modify rule".into(),
+        ),
+        (
+            "modify rule name=lists username=jdoe newname=x;".into(),
+            "unknown attribute newname for modify rule".into(),
+        ),
+        (
+            "modify rule name=lists username=jdoe description=x position=0;".into(),
+            "position=\"0\": expected a whole number of at least 1".into(),
+        ),
+        (
+            "modify rule name=lists username=jdoe group=x position=ten;".into(),
+            "expected a whole number".into(),
+        ),
+        (
+            format!(
+                "modify rule name=lists username=jdoe position=1 description={};",
+                long(1001)
+            ),
+            "description: at most 1000 characters".into(),
+        ),
+        (
+            format!(
+                "modify rule name=lists username=jdoe position=1 group={};",
+                long(129)
+            ),
+            "group: at most 128 characters".into(),
+        ),
+        (
+            "modify rule name=lists username=jdoe position=1 description=\"two\nlines\";".into(),
+            "description: one line of text".into(),
+        ),
+        (
+            "delete clause rule=lists username=jdoe number=3;".into(),
+            "rule lists of jdoe@acme.com has no clause 3 (it has 2 clauses)".into(),
+        ),
+        (
+            "delete clause rule=other username=jdoe number=1;".into(),
+            "rule other of jdoe@acme.com has no clause 1 (it has none)".into(),
+        ),
+        (
+            "delete clause rule=lists username=jdoe number=0;".into(),
+            "number=\"0\": expected a whole number of at least 1".into(),
+        ),
+        (
+            "delete clause rule=lists username=jdoe number=-1;".into(),
+            "expected a whole number of at least 1".into(),
+        ),
+        (
+            "delete clause rule=lists username=jdoe;".into(),
+            "delete clause needs number=".into(),
+        ),
+        (
+            "delete clause rule=ghost username=jdoe number=1;".into(),
+            "no rule ghost for jdoe@acme.com".into(),
+        ),
+        (
+            "delete clause rule=lists username=jdoe number=1 on=subject;".into(),
+            "unknown attribute on for delete clause".into(),
+        ),
+        (
+            "delete action rule=lists username=jdoe number=3;".into(),
+            "rule lists of jdoe@acme.com has no action 3 (it has 2 actions)".into(),
+        ),
+        (
+            "delete action rule=sys system=yes number=2;".into(),
+            "rule sys of the system has no action 2 (it has 1 action)".into(),
+        ),
+        (
+            "delete action rule=lists username=jdoe number=x;".into(),
+            "expected a whole number of at least 1".into(),
+        ),
+        (
+            "delete action rule=lists username=jdoe;".into(),
+            "delete action needs number=".into(),
+        ),
+        (
+            "delete action rule=lists system=yes number=1;".into(),
+            "no rule lists for the system".into(),
+        ),
+        (
+            "delete action rule=lists username=jdoe number=1 do=pass;".into(),
+            "unknown attribute do for delete action".into(),
+        ),
+    ] {
+        let before = a.iofcmgr("fetch rule;").ok().stdout;
+        let r = a.iofcmgr(&format!("fetch rule name=none;\n{statement}"));
+        assert_eq!(r.code, 1, "{statement}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("line 2: ") && r.stderr.contains(&want),
+            "{statement}: {}",
+            r.stderr
+        );
+        assert_eq!(a.iofcmgr("fetch rule;").ok().stdout, before, "{statement}");
+    }
+    // in a script, the statements before the error stay; the one that fails leaves nothing
+    let r = a.iofcmgr(
+        "modify rule name=lists username=jdoe position=40;\n\
+         delete action rule=lists username=jdoe number=1;\n\
+         delete clause rule=lists username=jdoe number=9;\n",
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("line 3: "), "{}", r.stderr);
+    let e = one_rule(&a, "lists");
+    assert_eq!(attr(&e, "position"), Some("40"));
+    assert_eq!(numbered(&e, "action"), vec![actions[3].clone()]);
+    assert_eq!(numbered(&e, "clause").len(), 2);
+    // with autocommit off, a refused statement rolls back what was not committed
+    let r = a.iofcmgr(
+        "autocommit off;\n\
+         modify rule name=lists username=jdoe position=50;\n\
+         delete clause rule=lists username=jdoe number=1;\n\
+         delete action rule=lists username=jdoe number=7;\n\
+         commit;\n",
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("line 4: "), "{}", r.stderr);
+    let after = one_rule(&a, "lists");
+    assert_eq!(after, e, "nothing of the uncommitted statements remains");
+}
+
 // ------------------------------------------------------------------ clauses
 
 #[test]
@@ -967,6 +1329,77 @@ add action rule=to-carol username=dave do=bcc to=carol@acme.com;
         1
     );
     assert!(full_logs(&r).contains("(a loop"), "the loop is logged");
+}
+
+#[test]
+fn after_delete_action_the_removed_action_no_longer_happens() {
+    // three actions; the middle one (a blind copy to asmith) is deleted between two messages
+    let rules = r#"
+create rule name=keep username=jdoe;
+add cond rule=keep username=jdoe join=and;
+add clause rule=keep username=jdoe on=subject op=contains value=report;
+add action rule=keep username=jdoe do=copyto folder=Archive;
+add action rule=keep username=jdoe do=bcc to=asmith@acme.com;
+add action rule=keep username=jdoe do=setprop flag=flagged;
+"#;
+    let r = Running::start_for(
+        Node::new(),
+        &(users(&["jdoe", "asmith"]) + rules),
+        &["SMTP", "IMAP"],
+    );
+    r.send("jdoe@acme.com", "report one", "first");
+    r.wait_inbox("jdoe", 1);
+    r.wait_inbox("asmith", 1);
+    settle(&r);
+    let a = imap(&r, "asmith");
+    assert_eq!(subjects(&a, "INBOX"), vec!["report one".to_string()]);
+
+    r.iofcmgr("delete action rule=keep username=jdoe number=2;")
+        .ok();
+    let e = r.fetch("fetch rule name=keep;");
+    assert_eq!(
+        numbered(&e[0], "action"),
+        vec![
+            "do=copyto folder=Archive",
+            "do=setprop flag=flagged value=on"
+        ]
+    );
+
+    r.send("jdoe@acme.com", "report two", "second");
+    r.wait_inbox("jdoe", 2);
+    settle(&r);
+    let j = imap(&r, "jdoe");
+    // the actions before and after the deleted one still happen, in their order
+    assert_eq!(
+        subjects(&j, "INBOX"),
+        vec!["report one".to_string(), "report two".to_string()]
+    );
+    assert_eq!(
+        subjects(&j, "Archive"),
+        vec!["report one".to_string(), "report two".to_string()]
+    );
+    for m in ["report one", "report two"] {
+        assert_eq!(
+            find(&j, "INBOX", m).flags,
+            vec!["\\Flagged".to_string()],
+            "{m}"
+        );
+    }
+    // the deleted one does not: asmith got the first message only
+    let a = imap(&r, "asmith");
+    assert_eq!(
+        subjects(&a, "INBOX"),
+        vec!["report one".to_string()],
+        "{a:#?}"
+    );
+    assert_eq!(
+        count(
+            &r,
+            "SELECT COUNT(*) FROM es_folder_message fm JOIN es_dir_object o \
+             ON o.object_id = fm.account_id WHERE o.name_key = 'asmith'"
+        ),
+        1
+    );
 }
 
 // ------------------------------------------------------------------ failures

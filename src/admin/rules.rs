@@ -5,6 +5,9 @@
 //! add cond     rule=N OWNER join=and|or;
 //! add clause   rule=N OWNER on=KIND [header=NAME] op=OP [not=yes] value=V;
 //! add action   rule=N OWNER do=KIND [attributes of the kind];
+//! modify rule  name=N OWNER [position=P] [description=T] [group=G];
+//! delete clause rule=N OWNER number=K;
+//! delete action rule=N OWNER number=K;
 //! delete rule  name=N OWNER;
 //! enable rule  name=N OWNER;
 //! disable rule name=N OWNER;
@@ -27,14 +30,17 @@ use crate::store::{mailbox, system, Conn, Dialect};
 
 type R<T> = Result<T, RuleError>;
 
-/// Runs the statement when it is one of the rules' (`create rule`, `add cond` ...); `None`
-/// when it is not.
+/// Runs the statement when it is one of the rules' (`create rule`, `add cond`, `delete clause`
+/// ...); `None` when it is not.
 pub fn dispatch(c: &mut Conn, ctx: &Ctx, t: &Tokens) -> Option<Result<Output, AdminError>> {
     let verb = t.words.first().map(String::as_str)?;
     let what = t.words.get(1).map(String::as_str).unwrap_or("");
     let run = match (verb, what) {
         ("create", "rule") => create,
+        ("modify", "rule") => modify,
         ("delete", "rule") => delete,
+        ("delete", "clause") => delete_clause,
+        ("delete", "action") => delete_action,
         ("enable", "rule") => enable,
         ("disable", "rule") => disable,
         ("fetch", "rule") => fetch,
@@ -199,12 +205,8 @@ fn create(c: &mut Conn, ctx: &Ctx, mut args: Args) -> R<Output> {
         Some(p) => Some(directory_int("position", &p)?),
         None => None,
     };
-    let description = v::opt_line(
-        "description",
-        args.take(&["description"]).as_deref(),
-        v::MAX_DESCRIPTION,
-    )?;
-    let group = v::opt_line("group", args.take(&["group"]).as_deref(), v::MAX_GROUP)?;
+    let description = description(args.take(&["description"]).as_deref())?;
+    let group = group(args.take(&["group"]).as_deref())?;
     let active = match args.take(&["active"]) {
         Some(a) => v::yes_no("active", &a)?,
         None => true,
@@ -241,6 +243,131 @@ fn create(c: &mut Conn, ctx: &Ctx, mut args: Args) -> R<Output> {
         "created rule {name} for {} (position {position}{})",
         owner.label,
         if active { "" } else { ", disabled" }
+    )))
+}
+
+/// `description=`: one line of at most 1,000 characters; empty means none.
+fn description(v: Option<&str>) -> R<Option<String>> {
+    v::opt_line("description", v, v::MAX_DESCRIPTION)
+}
+
+/// `group=`: one line of at most 128 characters; empty means none.
+fn group(v: Option<&str>) -> R<Option<String>> {
+    v::opt_line("group", v, v::MAX_GROUP)
+}
+
+/// Changes a rule's position, description or group; an empty description or group clears it.
+fn modify(c: &mut Conn, _ctx: &Ctx, mut args: Args) -> R<Output> {
+    let (owner, name, found) = find(c, &mut args, "modify rule")?;
+    let position = match args.take(&["position"]) {
+        Some(p) => Some(directory_int("position", &p)?),
+        None => None,
+    };
+    let new_description = match args.take(&["description"]) {
+        Some(d) => Some(description(Some(&d))?),
+        None => None,
+    };
+    let new_group = match args.take(&["group"]) {
+        Some(g) => Some(group(Some(&g))?),
+        None => None,
+    };
+    finish(args, "modify rule", &["position", "description", "group"])?;
+    if position.is_none() && new_description.is_none() && new_group.is_none() {
+        return Err(RuleError::Invalid(
+            "modify rule names nothing to change (position, description, group)".into(),
+        ));
+    }
+    let position = position.unwrap_or(found.position);
+    let description = new_description.unwrap_or(found.description);
+    let group = new_group.unwrap_or(found.group);
+    repo::update_rule(
+        c,
+        found.rule_id,
+        position,
+        description.as_deref(),
+        group.as_deref(),
+    )?;
+    Ok(Output::Done(format!(
+        "modified rule {name} of {} (position {position})",
+        owner.label
+    )))
+}
+
+/// `number=`: which clause or action, counted from 1 as `fetch rule` shows them.
+fn number(args: &mut Args, what: &str) -> R<usize> {
+    let Some(n) = args.take(&["number"]) else {
+        return Err(RuleError::Invalid(format!(
+            "{what} needs number=N (the number fetch rule shows, from 1)"
+        )));
+    };
+    match n.trim().parse::<usize>() {
+        Ok(k) if k >= 1 => Ok(k),
+        _ => Err(RuleError::Invalid(format!(
+            "number={n:?}: expected a whole number of at least 1"
+        ))),
+    }
+}
+
+/// "has no clause 4 (it has 3 clauses)", "has no clause 1 (it has none)".
+fn out_of_range(what: &str, n: usize, count: usize) -> String {
+    let has = match count {
+        0 => "none".to_string(),
+        1 => format!("1 {what}"),
+        k => format!("{k} {what}s"),
+    };
+    format!("has no {what} {n} (it has {has})")
+}
+
+/// Deletes the Nth clause of a rule's condition; the clauses after it move up one.
+fn delete_clause(c: &mut Conn, _ctx: &Ctx, mut args: Args) -> R<Output> {
+    let (owner, name, found) = find(c, &mut args, "delete clause")?;
+    let n = number(&mut args, "delete clause")?;
+    finish(args, "delete clause", &["number"])?;
+    let rows = repo::clauses(c, found.rule_id)?;
+    let Some(row) = rows.get(n - 1) else {
+        return Err(RuleError::NotFound(format!(
+            "rule {name} of {} {}",
+            owner.label,
+            out_of_range("clause", n, rows.len())
+        )));
+    };
+    if !repo::delete_clause(c, found.rule_id, row.clause_no)? {
+        return Err(RuleError::NotFound(format!(
+            "rule {name} of {}: clause {n} is gone (deleted meanwhile)",
+            owner.label
+        )));
+    }
+    Ok(Output::Done(format!(
+        "deleted clause {n} of rule {name} of {} ({} left)",
+        owner.label,
+        rows.len() - 1
+    )))
+}
+
+/// Deletes the Nth action of a rule; the actions after it move up one, in their order.
+fn delete_action(c: &mut Conn, _ctx: &Ctx, mut args: Args) -> R<Output> {
+    let (owner, name, found) = find(c, &mut args, "delete action")?;
+    let n = number(&mut args, "delete action")?;
+    finish(args, "delete action", &["number"])?;
+    let rows = repo::actions(c, found.rule_id)?;
+    let Some(row) = rows.get(n - 1) else {
+        return Err(RuleError::NotFound(format!(
+            "rule {name} of {} {}",
+            owner.label,
+            out_of_range("action", n, rows.len())
+        )));
+    };
+    if !repo::delete_action(c, found.rule_id, row.action_no)? {
+        return Err(RuleError::NotFound(format!(
+            "rule {name} of {}: action {n} is gone (deleted meanwhile)",
+            owner.label
+        )));
+    }
+    Ok(Output::Done(format!(
+        "deleted action {n} ({}) of rule {name} of {} ({} left)",
+        row.kind.to_ascii_lowercase(),
+        owner.label,
+        rows.len() - 1
     )))
 }
 

@@ -106,6 +106,12 @@ impl Directory {
             .map_err(|e| format!("cannot reach the LDAP server {}: {e}", s.url))?;
         conn.with_timeout(Duration::from_secs(30));
         if !s.bind_dn.is_empty() {
+            if let Some(f) = &s.bind_password_file {
+                use std::os::unix::fs::MetadataExt;
+                if std::fs::metadata(f).is_ok_and(|m| m.mode() & 0o077 != 0) {
+                    log::warn!("bind_password_file {f} can be read by other users: chmod 600 it");
+                }
+            }
             let pw = match &s.bind_password_file {
                 Some(f) => std::fs::read_to_string(f)
                     .map_err(|e| format!("cannot read bind_password_file {f}: {e}"))?

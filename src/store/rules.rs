@@ -86,13 +86,15 @@ pub struct NewRule<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// A rule found by its owner and name: (rule id, position, active, join).
+/// A rule found by its owner and name: its id and the attributes a statement may change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
     pub rule_id: i64,
     pub position: i64,
     pub active: bool,
     pub cond_join: Option<String>,
+    pub description: Option<String>,
+    pub group: Option<String>,
 }
 
 pub fn insert_rule(c: &mut Conn, r: &NewRule<'_>) -> Result<i64, StoreError> {
@@ -124,6 +126,8 @@ pub fn find_rule(
                 position: r.i64(1)?,
                 active: r.i64(2)? != 0,
                 cond_join: r.opt_str(3)?,
+                description: r.opt_str(4)?,
+                group: r.opt_str(5)?,
             })
         })
         .transpose()
@@ -156,6 +160,23 @@ pub fn set_active(c: &mut Conn, rule_id: i64, active: bool) -> Result<(), StoreE
         &binds!["active" => active, "rule_id" => rule_id],
     )?;
     Ok(())
+}
+
+/// Sets a rule's position, description and group (`None`: none).
+pub fn update_rule(
+    c: &mut Conn,
+    rule_id: i64,
+    position: i64,
+    description: Option<&str>,
+    group: Option<&str>,
+) -> Result<bool, StoreError> {
+    Ok(c.execute(
+        &q::RULE_UPDATE,
+        &binds![
+            "position" => position, "description" => description, "group_name" => group,
+            "rule_id" => rule_id,
+        ],
+    )? == 1)
 }
 
 /// Deletes a rule with its clauses and actions.
@@ -191,6 +212,54 @@ pub fn add_action(c: &mut Conn, rule_id: i64, a: &ActionRow) -> Result<i64, Stor
         ],
     )?;
     Ok(no)
+}
+
+/// Deletes the clause numbered `clause_no` (as stored) from a rule's condition, then numbers
+/// the clauses left 1, 2 ... in their order, as `fetch rule` shows them (so that the numbers
+/// `add clause` and the Postman's messages give stay the ones `fetch rule` prints). Whether a
+/// clause was deleted.
+pub fn delete_clause(c: &mut Conn, rule_id: i64, clause_no: i64) -> Result<bool, StoreError> {
+    let b = binds!["rule_id" => rule_id, "clause_no" => clause_no];
+    if c.execute(&q::RULE_CLAUSE_DELETE_ONE, &b)? != 1 {
+        return Ok(false);
+    }
+    let left: Vec<i64> = clauses(c, rule_id)?.iter().map(|r| r.clause_no).collect();
+    renumber(c, &q::RULE_CLAUSE_RENUMBER, "clause_no", rule_id, &left)?;
+    Ok(true)
+}
+
+/// Deletes the action numbered `action_no` (as stored) from a rule, then numbers the actions
+/// left 1, 2 ... in their order (see [`delete_clause`]). Whether an action was deleted.
+pub fn delete_action(c: &mut Conn, rule_id: i64, action_no: i64) -> Result<bool, StoreError> {
+    let b = binds!["rule_id" => rule_id, "action_no" => action_no];
+    if c.execute(&q::RULE_ACTION_DELETE_ONE, &b)? != 1 {
+        return Ok(false);
+    }
+    let left: Vec<i64> = actions(c, rule_id)?.iter().map(|r| r.action_no).collect();
+    renumber(c, &q::RULE_ACTION_RENUMBER, "action_no", rule_id, &left)?;
+    Ok(true)
+}
+
+/// Gives the rows numbered `stored` (ascending) the numbers 1, 2 ..., one row at a time from
+/// the first: each row moves down to a number no other row holds (those before it hold the
+/// lower ones, those after it higher ones than its own), so the key is never violated on
+/// either store, whatever order a multi-row update would take.
+fn renumber(
+    c: &mut Conn,
+    stmt: &super::Stmt,
+    column: &'static str,
+    rule_id: i64,
+    stored: &[i64],
+) -> Result<(), StoreError> {
+    for (new_no, old_no) in (1..).zip(stored.iter().copied()) {
+        if new_no != old_no {
+            c.execute(
+                stmt,
+                &binds!["new_no" => new_no, "rule_id" => rule_id, column => old_no],
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn rule_row(r: &Row) -> Result<RuleRow, StoreError> {
