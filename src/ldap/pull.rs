@@ -145,8 +145,11 @@ fn person_args(username: &str, domain: &str, attrs: &BTreeMap<String, Vec<String
         ("initials", "initials"),
         ("displayname", "displayname"),
         ("title", "title"),
+        ("departmentnumber", "department"),
+        ("employeenumber", "employeenumber"),
         ("telephonenumber", "telephonenumber"),
         ("mobile", "mobile"),
+        ("facsimiletelephonenumber", "fax"),
         ("description", "description"),
     ] {
         if let Some(v) = first(attrs, ldap) {
