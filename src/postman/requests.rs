@@ -23,7 +23,7 @@ use crate::mail::folder_name as names;
 use crate::sps::imap::flags::{self, Flags};
 use crate::store::delivery::Refusal;
 use crate::store::mailbox::{self, NewPointer};
-use crate::store::requests::{self as repo, AdminRequest, MailboxRequest};
+use crate::store::requests::{self as repo, AdminRequest, MailboxRequest, Table};
 use crate::store::{Conn, Store, StoreError};
 
 /// Attempts before a request that keeps meeting store errors is given up (FAILED).
@@ -55,109 +55,89 @@ type Outcome<T> = Result<T, String>;
 /// requests, oldest first. `node_id` is the local node (directory changes name it).
 pub fn round(store: &Store, node_id: i64, batch: u64) -> Result<RequestReport, StoreError> {
     let mut report = RequestReport::default();
-    let ids = store.read(|c| repo::pending_mailbox(c, batch))?;
+    let ids = store.read(|c| repo::pending(c, Table::Mailbox, batch))?;
     for id in ids {
-        one(
-            store,
-            id,
-            &mut report,
-            |c, now| {
-                if !repo::claim_mailbox(c, id)? {
-                    return Ok(None);
+        one(store, Table::Mailbox, id, &mut report, |c, now| {
+            if !repo::claim(c, Table::Mailbox, id)? {
+                return Ok(None);
+            }
+            let Some(r) = repo::mailbox_request(c, id)? else {
+                return Ok(None);
+            };
+            c.savepoint()?;
+            let outcome = perform_mailbox(c, &r, now)?;
+            match &outcome {
+                Ok(uid) => {
+                    c.release_savepoint()?;
+                    repo::mailbox_done(c, id, *uid, now)?;
+                    log::info!(
+                        "mailbox request {id} ({} of account {}) done",
+                        r.kind,
+                        r.account_id
+                    );
                 }
-                let Some(r) = repo::mailbox_request(c, id)? else {
-                    return Ok(None);
-                };
-                c.savepoint()?;
-                let outcome = perform_mailbox(c, &r, now)?;
-                match &outcome {
-                    Ok(uid) => {
-                        c.release_savepoint()?;
-                        repo::mailbox_done(c, id, *uid, now)?;
-                        log::info!(
-                            "mailbox request {id} ({} of account {}) done",
-                            r.kind,
-                            r.account_id
-                        );
-                    }
-                    Err(why) => {
-                        c.rollback_to_savepoint()?;
-                        repo::mailbox_failed(c, id, why, now)?;
-                        log::warn!(
-                            "mailbox request {id} ({} of account {}) refused: {why}",
-                            r.kind,
-                            r.account_id
-                        );
-                    }
+                Err(why) => {
+                    c.rollback_to_savepoint()?;
+                    repo::failed(c, Table::Mailbox, id, why, now)?;
+                    log::warn!(
+                        "mailbox request {id} ({} of account {}) refused: {why}",
+                        r.kind,
+                        r.account_id
+                    );
                 }
-                Ok(Some(outcome.map(|_| ())))
-            },
-            |c, e| {
-                let r = repo::mailbox_request(c, id)?;
-                if r.is_some_and(|r| r.attempts + 1 >= MAX_ATTEMPTS) {
-                    repo::mailbox_failed(
-                        c,
-                        id,
-                        &format!("gave up after {MAX_ATTEMPTS} attempts: {e}"),
-                        Utc::now(),
-                    )
-                } else {
-                    repo::mailbox_retry(c, id, &e.to_string())
-                }
-            },
-        );
+            }
+            Ok(Some(outcome.map(|_| ())))
+        });
     }
-    let ids = store.read(|c| repo::pending_admin(c, batch))?;
+    let ids = store.read(|c| repo::pending(c, Table::Admin, batch))?;
     for id in ids {
-        one(
-            store,
-            id,
-            &mut report,
-            |c, now| {
-                if !repo::claim_admin(c, id)? {
-                    return Ok(None);
+        one(store, Table::Admin, id, &mut report, |c, now| {
+            if !repo::claim(c, Table::Admin, id)? {
+                return Ok(None);
+            }
+            let Some(r) = repo::admin_request(c, id)? else {
+                return Ok(None);
+            };
+            c.savepoint()?;
+            let outcome = perform_admin(c, node_id, &r, now)?;
+            match &outcome {
+                Ok(message) => {
+                    c.release_savepoint()?;
+                    repo::admin_done(c, id, message, now)?;
+                    log::info!(
+                        "directory request {id} from {}: {message}",
+                        r.requested_by.as_deref().unwrap_or("?")
+                    );
                 }
-                let Some(r) = repo::admin_request(c, id)? else {
-                    return Ok(None);
-                };
-                c.savepoint()?;
-                let outcome = perform_admin(c, node_id, &r, now)?;
-                match &outcome {
-                    Ok(message) => {
-                        c.release_savepoint()?;
-                        repo::admin_done(c, id, message, now)?;
-                        log::info!(
-                            "directory request {id} from {}: {message}",
-                            r.requested_by.as_deref().unwrap_or("?")
-                        );
-                    }
-                    Err(why) => {
-                        c.rollback_to_savepoint()?;
-                        repo::admin_failed(c, id, why, now)?;
-                        log::warn!(
-                            "directory request {id} from {} refused: {why}",
-                            r.requested_by.as_deref().unwrap_or("?")
-                        );
-                    }
+                Err(why) => {
+                    c.rollback_to_savepoint()?;
+                    repo::failed(c, Table::Admin, id, why, now)?;
+                    log::warn!(
+                        "directory request {id} from {} refused: {why}",
+                        r.requested_by.as_deref().unwrap_or("?")
+                    );
                 }
-                Ok(Some(outcome.map(|_| ())))
-            },
-            |c, e| {
-                let r = repo::admin_request(c, id)?;
-                if r.is_some_and(|r| r.attempts + 1 >= MAX_ATTEMPTS) {
-                    repo::admin_failed(
-                        c,
-                        id,
-                        &format!("gave up after {MAX_ATTEMPTS} attempts: {e}"),
-                        Utc::now(),
-                    )
-                } else {
-                    repo::admin_retry(c, id, &e.to_string())
-                }
-            },
-        );
+            }
+            Ok(Some(outcome.map(|_| ())))
+        });
     }
     Ok(report)
+}
+
+/// After a store error: the request stays PENDING for another try, or fails once it has had
+/// [`MAX_ATTEMPTS`].
+fn retry_or_give_up(c: &mut Conn, t: Table, id: i64, e: &StoreError) -> Result<(), StoreError> {
+    if repo::attempts(c, t, id)?.is_some_and(|a| a + 1 >= MAX_ATTEMPTS) {
+        repo::failed(
+            c,
+            t,
+            id,
+            &format!("gave up after {MAX_ATTEMPTS} attempts: {e}"),
+            Utc::now(),
+        )
+    } else {
+        repo::retry(c, t, id, &e.to_string())
+    }
 }
 
 /// A round on the local node, as the Postman's loop runs it between two delivery rounds:
@@ -184,10 +164,10 @@ pub fn round_logged(store: &Store, batch: u64) -> bool {
 /// transaction of its own.
 fn one(
     store: &Store,
+    table: Table,
     id: i64,
     report: &mut RequestReport,
     work: impl FnOnce(&mut Conn, DateTime<Utc>) -> Result<Option<Outcome<()>>, StoreError>,
-    retry: impl FnOnce(&mut Conn, &StoreError) -> Result<(), StoreError>,
 ) {
     let now = Utc::now();
     match store.write(|c| work(c, now)) {
@@ -197,7 +177,7 @@ fn one(
         Err(e) => {
             log::error!("request {id}: {e}");
             report.retried += 1;
-            if let Err(e2) = store.write(|c| retry(c, &e)) {
+            if let Err(e2) = store.write(|c| retry_or_give_up(c, table, id, &e)) {
                 log::error!("request {id}: cannot count the attempt: {e2}");
             }
         }

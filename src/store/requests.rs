@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{q, Conn, StoreError};
+use super::{q, Conn, Stmt, StoreError};
 use crate::binds;
 
 /// One row of `es_mailbox_request`.
@@ -39,10 +39,28 @@ pub struct AdminRequest {
     pub requested_by: Option<String>,
 }
 
-/// The oldest PENDING mailbox requests, at most `max`.
-pub fn pending_mailbox(c: &mut Conn, max: u64) -> Result<Vec<i64>, StoreError> {
+/// The two request tables: what PL/SQL asks of a mailbox (`es_mailbox_request`, IM_API) and
+/// of the directory (`es_admin_request`, DAPLS). They share their life cycle: PENDING, claimed
+/// by one Postman in its transaction, then DONE, FAILED, or retried after a store error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    Mailbox,
+    Admin,
+}
+
+impl Table {
+    fn pick(self, mailbox: &'static Stmt, admin: &'static Stmt) -> &'static Stmt {
+        match self {
+            Table::Mailbox => mailbox,
+            Table::Admin => admin,
+        }
+    }
+}
+
+/// The oldest PENDING requests of a table, at most `max`.
+pub fn pending(c: &mut Conn, t: Table, max: u64) -> Result<Vec<i64>, StoreError> {
     c.query(
-        &q::REQUEST_MAILBOX_PENDING,
+        t.pick(&q::REQUEST_MAILBOX_PENDING, &q::REQUEST_ADMIN_PENDING),
         &binds!["batch_size" => max.min(i64::MAX as u64) as i64],
     )?
     .iter()
@@ -50,13 +68,45 @@ pub fn pending_mailbox(c: &mut Conn, max: u64) -> Result<Vec<i64>, StoreError> {
     .collect()
 }
 
-/// Claims a PENDING mailbox request for the current transaction; false when it is not (or no
-/// longer) pending.
-pub fn claim_mailbox(c: &mut Conn, request_id: i64) -> Result<bool, StoreError> {
+/// Claims a PENDING request for the current transaction; false when it is not (or no longer)
+/// pending.
+pub fn claim(c: &mut Conn, t: Table, request_id: i64) -> Result<bool, StoreError> {
     Ok(c.execute(
-        &q::REQUEST_MAILBOX_CLAIM,
+        t.pick(&q::REQUEST_MAILBOX_CLAIM, &q::REQUEST_ADMIN_CLAIM),
         &binds!["request_id" => request_id],
     )? == 1)
+}
+
+/// Marks a request FAILED, with the reason.
+pub fn failed(
+    c: &mut Conn,
+    t: Table,
+    request_id: i64,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    c.execute(
+        t.pick(&q::REQUEST_MAILBOX_FAIL, &q::REQUEST_ADMIN_FAIL),
+        &binds!["done_at" => now, "error_text" => clip(error), "request_id" => request_id],
+    )?;
+    Ok(())
+}
+
+/// Counts a failed attempt of a request that stays PENDING (a store error).
+pub fn retry(c: &mut Conn, t: Table, request_id: i64, error: &str) -> Result<(), StoreError> {
+    c.execute(
+        t.pick(&q::REQUEST_MAILBOX_RETRY, &q::REQUEST_ADMIN_RETRY),
+        &binds!["error_text" => clip(error), "request_id" => request_id],
+    )?;
+    Ok(())
+}
+
+/// The attempts a request has had; `None` when it does not exist.
+pub fn attempts(c: &mut Conn, t: Table, request_id: i64) -> Result<Option<i64>, StoreError> {
+    Ok(match t {
+        Table::Mailbox => mailbox_request(c, request_id)?.map(|r| r.attempts),
+        Table::Admin => admin_request(c, request_id)?.map(|r| r.attempts),
+    })
 }
 
 pub fn mailbox_request(
@@ -95,45 +145,6 @@ pub fn mailbox_done(
     Ok(())
 }
 
-/// Marks a mailbox request FAILED, with the reason.
-pub fn mailbox_failed(
-    c: &mut Conn,
-    request_id: i64,
-    error: &str,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    c.execute(
-        &q::REQUEST_MAILBOX_FAIL,
-        &binds!["done_at" => now, "error_text" => clip(error), "request_id" => request_id],
-    )?;
-    Ok(())
-}
-
-/// Counts a failed attempt of a request that stays PENDING (a store error).
-pub fn mailbox_retry(c: &mut Conn, request_id: i64, error: &str) -> Result<(), StoreError> {
-    c.execute(
-        &q::REQUEST_MAILBOX_RETRY,
-        &binds!["error_text" => clip(error), "request_id" => request_id],
-    )?;
-    Ok(())
-}
-
-/// The oldest PENDING directory requests, at most `max`.
-pub fn pending_admin(c: &mut Conn, max: u64) -> Result<Vec<i64>, StoreError> {
-    c.query(
-        &q::REQUEST_ADMIN_PENDING,
-        &binds!["batch_size" => max.min(i64::MAX as u64) as i64],
-    )?
-    .iter()
-    .map(|r| r.i64(0))
-    .collect()
-}
-
-/// As [`claim_mailbox`], for a directory request.
-pub fn claim_admin(c: &mut Conn, request_id: i64) -> Result<bool, StoreError> {
-    Ok(c.execute(&q::REQUEST_ADMIN_CLAIM, &binds!["request_id" => request_id])? == 1)
-}
-
 pub fn admin_request(c: &mut Conn, request_id: i64) -> Result<Option<AdminRequest>, StoreError> {
     c.query_opt(&q::REQUEST_ADMIN_GET, &binds!["request_id" => request_id])?
         .map(|r| {
@@ -157,27 +168,6 @@ pub fn admin_done(
     c.execute(
         &q::REQUEST_ADMIN_DONE,
         &binds!["done_at" => now, "result_text" => clip(result), "request_id" => request_id],
-    )?;
-    Ok(())
-}
-
-pub fn admin_failed(
-    c: &mut Conn,
-    request_id: i64,
-    error: &str,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    c.execute(
-        &q::REQUEST_ADMIN_FAIL,
-        &binds!["done_at" => now, "error_text" => clip(error), "request_id" => request_id],
-    )?;
-    Ok(())
-}
-
-pub fn admin_retry(c: &mut Conn, request_id: i64, error: &str) -> Result<(), StoreError> {
-    c.execute(
-        &q::REQUEST_ADMIN_RETRY,
-        &binds!["error_text" => clip(error), "request_id" => request_id],
     )?;
     Ok(())
 }

@@ -41,6 +41,26 @@ pub struct Problem {
     pub detail: String,
 }
 
+impl Problem {
+    /// A row naming something that does not exist.
+    fn missing(
+        problem: &'static str,
+        table: &'static str,
+        key: String,
+        expected: String,
+        detail: String,
+    ) -> Problem {
+        Problem {
+            problem,
+            table,
+            key,
+            expected,
+            found: "none".into(),
+            detail,
+        }
+    }
+}
+
 /// How much the store holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Totals {
@@ -102,16 +122,15 @@ pub fn pointers(c: &mut Conn) -> Result<Vec<Problem>, StoreError> {
     let mut out = Vec::new();
     for r in c.query(&q::VERIFY_POINTER_MESSAGE, &[])? {
         let (folder, uid, message) = (r.i64(0)?, r.i64(1)?, r.i64(2)?);
-        out.push(Problem {
-            problem: "pointer_without_message",
-            table: "es_folder_message",
-            key: format!("folder_id={folder},msg_uid={uid}"),
-            expected: format!("es_message {message}"),
-            found: "none".into(),
-            detail: format!(
+        out.push(Problem::missing(
+            "pointer_without_message",
+            "es_folder_message",
+            format!("folder_id={folder},msg_uid={uid}"),
+            format!("es_message {message}"),
+            format!(
                 "UID {uid} of folder {folder} points at message {message}, which does not exist"
             ),
-        });
+        ));
     }
     for r in c.query(&q::VERIFY_POINTER_OWNER, &[])? {
         let (folder, uid) = (r.i64(0)?, r.i64(1)?);
@@ -241,14 +260,13 @@ pub fn accounts(c: &mut Conn) -> Result<Vec<Problem>, StoreError> {
     for r in c.query(&q::VERIFY_ACCOUNT_INBOX, &binds!["folder_path" => "INBOX"])? {
         let id = r.i64(0)?;
         let who = address(r.opt_str(1)?, r.opt_str(2)?);
-        out.push(Problem {
-            problem: "account_without_inbox",
-            table: "es_folder",
-            key: format!("owner_account_id={id}"),
-            expected: "INBOX".into(),
-            found: "none".into(),
-            detail: format!("the account {who} has no INBOX"),
-        });
+        out.push(Problem::missing(
+            "account_without_inbox",
+            "es_folder",
+            format!("owner_account_id={id}"),
+            "INBOX".into(),
+            format!("the account {who} has no INBOX"),
+        ));
     }
     Ok(out)
 }
@@ -261,32 +279,28 @@ pub fn directory(c: &mut Conn) -> Result<Vec<Problem>, StoreError> {
         let name = r.opt_str(1)?.unwrap_or_default();
         let target = r.str(2)?;
         let object = r.i64(3)?;
-        out.push(Problem {
-            problem: "alias_target",
-            table: "es_alias",
-            key: format!("object_id={id}"),
-            expected: format!("es_dir_object {object}"),
-            found: "none".into(),
-            detail: format!(
-                "the alias {name} stands for {target}, whose object {object} does not exist"
-            ),
-        });
+        out.push(Problem::missing(
+            "alias_target",
+            "es_alias",
+            format!("object_id={id}"),
+            format!("es_dir_object {object}"),
+            format!("the alias {name} stands for {target}, whose object {object} does not exist"),
+        ));
     }
     for r in c.query(&q::VERIFY_DL_MEMBER_TARGET, &[])? {
         let (list, pos) = (r.i64(0)?, r.i64(1)?);
         let name = r.opt_str(2)?.unwrap_or_default();
         let member = r.str(3)?;
         let object = r.i64(4)?;
-        out.push(Problem {
-            problem: "list_member_target",
-            table: "es_dl_member",
-            key: format!("dl_object_id={list},member_pos={pos}"),
-            expected: format!("es_dir_object {object}"),
-            found: "none".into(),
-            detail: format!(
+        out.push(Problem::missing(
+            "list_member_target",
+            "es_dl_member",
+            format!("dl_object_id={list},member_pos={pos}"),
+            format!("es_dir_object {object}"),
+            format!(
                 "member {pos} of the list {name} is {member}, whose object {object} does not exist"
             ),
-        });
+        ));
     }
     Ok(out)
 }
@@ -296,33 +310,31 @@ pub fn queues(c: &mut Conn) -> Result<Vec<Problem>, StoreError> {
     let mut out = Vec::new();
     for r in c.query(&q::VERIFY_QUEUE_MESSAGE, &binds!["dead_queue" => "DEAD"])? {
         let (entry, queue, message) = (r.i64(0)?, r.str(1)?, r.opt_i64(2)?);
-        out.push(Problem {
-            problem: "queue_entry_message",
-            table: "es_queue_entry",
-            key: format!("entry_id={entry}"),
-            expected: match message {
+        out.push(Problem::missing(
+            "queue_entry_message",
+            "es_queue_entry",
+            format!("entry_id={entry}"),
+            match message {
                 Some(m) => format!("es_message {m}"),
                 None => "a message".into(),
             },
-            found: "none".into(),
-            detail: match message {
+            match message {
                 Some(m) => format!(
                     "entry {entry} of the {queue} queue carries message {m}, which does not exist"
                 ),
                 None => format!("entry {entry} of the {queue} queue has no message"),
             },
-        });
+        ));
     }
     for r in c.query(&q::VERIFY_QUEUE_RECIPIENT_ENTRY, &[])? {
         let (entry, pos, address) = (r.i64(0)?, r.i64(1)?, r.str(2)?);
-        out.push(Problem {
-            problem: "recipient_without_entry",
-            table: "es_queue_recipient",
-            key: format!("entry_id={entry},rcpt_pos={pos}"),
-            expected: format!("es_queue_entry {entry}"),
-            found: "none".into(),
-            detail: format!("recipient {address} belongs to entry {entry}, which does not exist"),
-        });
+        out.push(Problem::missing(
+            "recipient_without_entry",
+            "es_queue_recipient",
+            format!("entry_id={entry},rcpt_pos={pos}"),
+            format!("es_queue_entry {entry}"),
+            format!("recipient {address} belongs to entry {entry}, which does not exist"),
+        ));
     }
     Ok(out)
 }
